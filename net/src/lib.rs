@@ -1,0 +1,2 @@
+//! Networking for the mudu runtime.
+#![forbid(unsafe_code)]

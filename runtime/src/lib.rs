@@ -1,0 +1,1 @@
+//! The per-thread executor and reactor of the mudu runtime.

@@ -1,0 +1,2 @@
+//! Hierarchical timing wheel and the time futures of the mudu runtime.
+#![forbid(unsafe_code)]
