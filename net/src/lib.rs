@@ -2,5 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod buffer;
+mod connect_error;
 
 pub use buffer::Buffer;
+pub use connect_error::{ConnectError, ConnectErrorKind};
