@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod buffer;
+pub mod connect;
 mod connect_error;
 
 pub use buffer::Buffer;

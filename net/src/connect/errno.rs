@@ -1,0 +1,183 @@
+//! The errno table of a non-blocking connect: [`classify`].
+//!
+//! The same table judges the errno `connect()` returns and the one read back
+//! with `SO_ERROR` once the socket is writable. It is muduo's table, plus
+//! dispositions for the errnos muduo leaves to its default branch ("give up")
+//! but that real networks produce while a route or host is briefly missing:
+//!
+//! ```text
+//! errno                        disposition  kind               origin
+//! ---------------------------  -----------  -----------------  ------------
+//! 0, EINPROGRESS, EINTR,       Connecting   -                  muduo
+//!   EISCONN
+//! EAGAIN                       Retry        WouldBlock         muduo
+//! EADDRINUSE                   Retry        AddrInUse          muduo
+//! EADDRNOTAVAIL                Retry        AddrNotAvailable   muduo
+//! ECONNREFUSED                 Retry        Refused            muduo
+//! ENETUNREACH                  Retry        Unreachable        muduo
+//! EHOSTUNREACH                 Retry        Unreachable        mudu
+//! EHOSTDOWN, ENETDOWN          Retry        Unreachable        mudu
+//! EINVAL                       Retry        Unreachable        mudu
+//! ETIMEDOUT                    Retry        TimedOut           mudu
+//! ECONNRESET                   Retry        Refused            mudu
+//! EACCES, EPERM                Fatal        PermissionDenied   muduo
+//! EAFNOSUPPORT                 Fatal        UnsupportedFamily  muduo
+//! EALREADY, EBADF, EFAULT,     Fatal        Other              muduo
+//!   ENOTSOCK, anything else
+//! ```
+//!
+//! Why the additions retry:
+//! - `EHOSTUNREACH`: an `unreachable` route, or a neighbour that never
+//!   answers ARP/neighbour discovery (a host that is down or rebooting).
+//!   Both end when the route is restored or the host comes back.
+//! - `EHOSTDOWN`, `ENETDOWN`: the host or the local interface is down; the
+//!   same kind of passing condition.
+//! - `EINVAL`: on Linux a `blackhole` route makes `connect()` fail with
+//!   `EINVAL`. The address and its length are always well formed here (they
+//!   come from a `SocketAddr`), so `EINVAL` speaks about the route, and routes
+//!   change (a failover, a VPN coming up). One `EINVAL` that cannot heal is an
+//!   IPv6 link-local address without a scope id; the retry loop's attempts
+//!   limit or deadline bounds that case.
+//! - `ETIMEDOUT`: the kernel gave up retransmitting the SYN: the host is down
+//!   or packets are dropped on the way; both may pass.
+//! - `ECONNRESET` during the handshake: the peer answered with a reset, as a
+//!   refusal does.
+//!
+//! Rules: a `Retry` always carries a kind for which
+//! [`ConnectErrorKind::is_retryable`] is true and a `Fatal` one for which it is
+//! false; `classify` is pure and cheap, callable from any thread.
+
+use crate::ConnectErrorKind;
+
+/// What an errno means for a connect attempt.
+///
+/// ```
+/// use mudu_net::connect::{classify, Disposition};
+/// use mudu_net::ConnectErrorKind;
+///
+/// assert_eq!(classify(libc::EINPROGRESS), Disposition::Connecting);
+/// assert_eq!(classify(libc::ECONNREFUSED), Disposition::Retry(ConnectErrorKind::Refused));
+/// assert_eq!(classify(libc::EACCES), Disposition::Fatal(ConnectErrorKind::PermissionDenied));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Disposition {
+    /// In progress (or done): wait until the socket is writable, then check.
+    Connecting,
+    /// Failed; close the socket and try again later with a new one.
+    Retry(ConnectErrorKind),
+    /// Failed; close the socket and give up.
+    Fatal(ConnectErrorKind),
+}
+
+impl Disposition {
+    /// The failure's kind, or `None` for `Connecting`.
+    pub fn kind(self) -> Option<ConnectErrorKind> {
+        match self {
+            Disposition::Connecting => None,
+            Disposition::Retry(kind) | Disposition::Fatal(kind) => Some(kind),
+        }
+    }
+}
+
+/// Classifies an errno from `connect()` or `SO_ERROR` by the module's table.
+///
+/// ```
+/// use mudu_net::connect::{classify, Disposition};
+/// use mudu_net::ConnectErrorKind;
+///
+/// // A blackhole route: retried, the route may come back.
+/// assert_eq!(classify(libc::EINVAL), Disposition::Retry(ConnectErrorKind::Unreachable));
+/// // Unknown errnos give up.
+/// assert_eq!(classify(100_000), Disposition::Fatal(ConnectErrorKind::Other));
+/// ```
+pub fn classify(errno: i32) -> Disposition {
+    use ConnectErrorKind as K;
+    use Disposition::{Connecting, Fatal, Retry};
+    match errno {
+        0 | libc::EINPROGRESS | libc::EINTR | libc::EISCONN => Connecting,
+        libc::EAGAIN => Retry(K::WouldBlock),
+        libc::EADDRINUSE => Retry(K::AddrInUse),
+        libc::EADDRNOTAVAIL => Retry(K::AddrNotAvailable),
+        libc::ECONNREFUSED | libc::ECONNRESET => Retry(K::Refused),
+        libc::ENETUNREACH
+        | libc::EHOSTUNREACH
+        | libc::EHOSTDOWN
+        | libc::ENETDOWN
+        | libc::EINVAL => Retry(K::Unreachable),
+        libc::ETIMEDOUT => Retry(K::TimedOut),
+        libc::EACCES | libc::EPERM => Fatal(K::PermissionDenied),
+        libc::EAFNOSUPPORT => Fatal(K::UnsupportedFamily),
+        _ => Fatal(K::Other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ConnectErrorKind as K;
+    use Disposition::{Connecting, Fatal, Retry};
+
+    #[test]
+    fn connecting_errnos() {
+        for errno in [0, libc::EINPROGRESS, libc::EINTR, libc::EISCONN] {
+            assert_eq!(classify(errno), Connecting, "errno {errno}");
+            assert_eq!(classify(errno).kind(), None);
+        }
+    }
+
+    #[test]
+    fn muduo_retry_errnos() {
+        assert_eq!(classify(libc::EAGAIN), Retry(K::WouldBlock));
+        assert_eq!(classify(libc::EADDRINUSE), Retry(K::AddrInUse));
+        assert_eq!(classify(libc::EADDRNOTAVAIL), Retry(K::AddrNotAvailable));
+        assert_eq!(classify(libc::ECONNREFUSED), Retry(K::Refused));
+        assert_eq!(classify(libc::ENETUNREACH), Retry(K::Unreachable));
+    }
+
+    #[test]
+    fn added_retry_errnos() {
+        assert_eq!(classify(libc::EHOSTUNREACH), Retry(K::Unreachable));
+        assert_eq!(classify(libc::EHOSTDOWN), Retry(K::Unreachable));
+        assert_eq!(classify(libc::ENETDOWN), Retry(K::Unreachable));
+        assert_eq!(classify(libc::EINVAL), Retry(K::Unreachable));
+        assert_eq!(classify(libc::ETIMEDOUT), Retry(K::TimedOut));
+        assert_eq!(classify(libc::ECONNRESET), Retry(K::Refused));
+    }
+
+    #[test]
+    fn fatal_errnos() {
+        assert_eq!(classify(libc::EACCES), Fatal(K::PermissionDenied));
+        assert_eq!(classify(libc::EPERM), Fatal(K::PermissionDenied));
+        assert_eq!(classify(libc::EAFNOSUPPORT), Fatal(K::UnsupportedFamily));
+        for errno in [libc::EALREADY, libc::EBADF, libc::EFAULT, libc::ENOTSOCK] {
+            assert_eq!(classify(errno), Fatal(K::Other), "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn unknown_errnos_are_fatal() {
+        for errno in [
+            libc::ENOTCONN,
+            libc::EMFILE,
+            libc::ENOBUFS,
+            libc::EIO,
+            -1,
+            4096,
+            i32::MAX,
+            i32::MIN,
+        ] {
+            assert_eq!(classify(errno), Fatal(K::Other), "errno {errno}");
+        }
+    }
+
+    #[test]
+    fn retry_and_fatal_agree_with_the_kinds() {
+        for errno in -5..200 {
+            match classify(errno) {
+                Connecting => {}
+                Retry(kind) => assert!(kind.is_retryable(), "errno {errno}: {kind:?}"),
+                Fatal(kind) => assert!(!kind.is_retryable(), "errno {errno}: {kind:?}"),
+            }
+        }
+    }
+}
