@@ -5,10 +5,10 @@
 //! mean and what to do next. That keeps every branch of the errno table and
 //! every transition testable without the kernel.
 //!
-//! - [`classify`] ([`errno`](self::errno)) maps an errno from `connect()` or
+//! - [`classify`] ([`errno`]) maps an errno from `connect()` or
 //!   from `SO_ERROR` to a [`Disposition`]: keep connecting, retry with a new
 //!   socket, or give up.
-//! - [`ConnectMachine`] ([`state`](self::state)) is one attempt's state
+//! - [`ConnectMachine`] ([`state`]) is one attempt's state
 //!   machine: `Idle -> Connecting -> Connected | Failed`, with self-connect
 //!   detection and the close-with-reset flag for a self-connected socket.
 //!
