@@ -1,9 +1,51 @@
-//! Networking for the mudu runtime.
+//! Networking for the mudu runtime: the parts of TCP that need no runtime.
+//!
+//! Everything in this crate so far is pure: no socket is opened, no clock is
+//! read, nothing waits. The I/O layer makes the system calls and asks these
+//! types what the results mean and what to do next, which is what lets every
+//! branch be tested without a kernel or a timer.
+//!
+//! - [`Buffer`]: a connection's byte buffer, after muduo's: a cheap prepend
+//!   area, compaction before growth, and reads that spill into a 64 KiB
+//!   overflow area so one call takes a whole burst.
+//! - [`connect`]: one non-blocking connect attempt as a state machine, with
+//!   the errno table ([`connect::classify`]) and self-connect detection.
+//! - [`ConnectError`] and [`ConnectErrorKind`]: why an attempt failed, with
+//!   the address and attempt number, convertible into `io::Error`.
+//! - [`Backoff`] and [`Jitter`]: the delays between attempts; muduo's 500 ms
+//!   doubling to 30 s by default, with optional jitter, attempt limit and
+//!   deadline.
+//!
+//! ```
+//! use mudu_net::connect::{classify, Disposition};
+//! use mudu_net::{Backoff, ConnectError};
+//!
+//! // A retry loop's decisions, without any I/O.
+//! let target = "127.0.0.1:9981".parse().unwrap();
+//! let mut backoff = Backoff::default().max_attempts(3);
+//! let mut waited = Vec::new();
+//! loop {
+//!     let errno = libc::ECONNREFUSED; // what connect() said this time
+//!     let Disposition::Retry(kind) = classify(errno) else { unreachable!() };
+//!     let err = ConnectError::from_errno(target, backoff.attempt(), kind, errno);
+//!     match backoff.next_delay() {
+//!         Some(delay) => waited.push(delay.as_millis()),
+//!         None => {
+//!             assert_eq!(err.attempt(), 3);
+//!             break;
+//!         }
+//!     }
+//! }
+//! assert_eq!(waited, [500, 1000]);
+//! ```
 #![forbid(unsafe_code)]
 
+mod backoff;
 mod buffer;
 pub mod connect;
 mod connect_error;
+mod splitmix;
 
+pub use backoff::{Backoff, Jitter};
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};

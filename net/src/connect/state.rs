@@ -307,5 +307,4 @@ fn is_self_connect(local: SocketAddr, peer: SocketAddr) -> bool {
 }
 
 #[cfg(test)]
-#[path = "state_tests.rs"]
 mod tests;
