@@ -375,7 +375,8 @@ impl Buffer {
 
     /// Writes the readable bytes once to `dst` and consumes what it took.
     /// Returns that count; with nothing readable it returns `Ok(0)` without
-    /// calling `dst`. Errors leave the buffer unchanged.
+    /// calling `dst` (so `Ok(0)` from a non-empty buffer means `dst` took
+    /// nothing). Errors leave the buffer unchanged.
     ///
     /// ```
     /// let mut buf = mudu_net::Buffer::new();
