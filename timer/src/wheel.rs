@@ -317,6 +317,12 @@ impl<T> Wheel<T> {
     }
 }
 
+/// The bytes one pending timer holding a `T` takes in the wheel's slab.
+#[cfg(test)]
+pub(crate) const fn entry_size<T>() -> usize {
+    std::mem::size_of::<slab::Entry<T>>()
+}
+
 /// The list id of `slot` on `level`.
 fn list_id(level: usize, slot: usize) -> u16 {
     (level * SLOTS + slot) as u16
