@@ -1,0 +1,368 @@
+//! The time driver of one event loop: a clock, a timing wheel of wakers, and the loop-facing calls.
+//!
+//! Rules: one `TimeDriver` per event loop, owned by the loop thread through an `Rc` (it is `!Send` and
+//! `!Sync`; the state sits in a `RefCell`, no atomics). Time futures reach it through the thread's
+//! current driver ([`TimeDriver::enter`]). Wakers are never woken, cloned or dropped while the state
+//! is borrowed, so a waker may run any code, including code that reads the clock or drops a `Sleep`.
+//!
+//! One wheel tick is one millisecond of the driver's clock, counted from the instant the driver was
+//! created (its origin). A deadline is rounded *up* to its tick and the clock *down*, so a timer never
+//! fires before its deadline:
+//!
+//! ```text
+//!   origin        tick 1        tick 2        tick 3
+//!     |-------------|-------------|-------------|----> driver clock (ms)
+//!                        ^ deadline 1.4 ms  -> tick 2
+//!                               ^ now 2.1 ms -> tick 2: fires
+//! ```
+//!
+//! The loop's side of the contract, per iteration:
+//!
+//! ```text
+//!   timeout = next_timeout()          // None while paused or with no timer; rounded up to whole ms
+//!   poll I/O for at most `timeout`
+//!   process()                         // fire what is due, wake those tasks
+//!   if paused and nothing can run:    // (the runtime decides, after ready I/O is handled)
+//!       advance_to_next()             // jump the virtual clock to the next timer and fire it
+//! ```
+
+mod clock;
+mod context;
+
+pub use context::EnterGuard;
+pub(crate) use context::{current, expect_current};
+
+use crate::time::Instant;
+use crate::{TimerKey, Wheel};
+use clock::Clock;
+use std::cell::RefCell;
+use std::fmt;
+use std::mem;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant as StdInstant};
+
+/// Drives the timers of one event loop.
+///
+/// The runtime creates one per loop, makes it current with [`enter`](TimeDriver::enter), sizes its
+/// poll timeout with [`next_timeout`](TimeDriver::next_timeout) and calls
+/// [`process`](TimeDriver::process) after every poll. Tests can drive it by hand:
+///
+/// ```
+/// # use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, task::{Context, Wake, Waker}};
+/// # struct Noop;
+/// # impl Wake for Noop { fn wake(self: Arc<Self>) {} }
+/// use std::time::Duration;
+/// use mudu_timer::{time, TimeDriver};
+///
+/// let driver = Rc::new(TimeDriver::new(true)); // virtual clock, paused
+/// let _current = driver.enter();
+/// let start = time::Instant::now();
+///
+/// let mut nap = time::sleep(Duration::from_secs(3600));
+/// let waker = Waker::from(Arc::new(Noop));
+/// let mut cx = Context::from_waker(&waker);
+/// assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+/// assert!(driver.has_timers());
+///
+/// assert!(driver.advance_to_next()); // jumps one hour, fires the timer
+/// assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
+/// assert_eq!(time::Instant::now() - start, Duration::from_secs(3600));
+/// ```
+pub struct TimeDriver {
+    /// The instant of tick 0.
+    origin: StdInstant,
+    state: RefCell<State>,
+}
+
+struct State {
+    clock: Clock,
+    wheel: Wheel<Waker>,
+    /// Reused buffer for the wakers of one `process`, so firing does not allocate once warm.
+    fired: Vec<Waker>,
+}
+
+impl TimeDriver {
+    /// A driver whose clock is real (`start_paused == false`), or virtual and paused at the current
+    /// instant.
+    pub fn new(start_paused: bool) -> TimeDriver {
+        let origin = StdInstant::now();
+        TimeDriver {
+            origin,
+            state: RefCell::new(State {
+                clock: Clock::new(origin, start_paused),
+                wheel: Wheel::new(),
+                fired: Vec::new(),
+            }),
+        }
+    }
+
+    /// Makes `self` the current thread's driver until the guard drops, which restores the previous
+    /// one. [`Instant::now`], [`sleep`](crate::time::sleep), [`timeout`](crate::time::timeout),
+    /// [`interval`](crate::time::interval), [`pause`](crate::time::pause),
+    /// [`resume`](crate::time::resume) and [`advance`](crate::time::advance) use the current driver.
+    pub fn enter(self: &Rc<Self>) -> EnterGuard {
+        EnterGuard::new(Rc::clone(self))
+    }
+
+    /// The current thread's driver, if one was entered.
+    pub fn current() -> Option<Rc<TimeDriver>> {
+        current()
+    }
+
+    /// The driver's clock: the real time (shifted by time spent paused), or the virtual time.
+    pub fn now(&self) -> Instant {
+        Instant::from_std(self.state.borrow().clock.now())
+    }
+
+    /// True while the clock is virtual (paused).
+    pub fn is_paused(&self) -> bool {
+        self.state.borrow().clock.is_paused()
+    }
+
+    /// True when at least one timer is pending.
+    pub fn has_timers(&self) -> bool {
+        !self.state.borrow().wheel.is_empty()
+    }
+
+    /// How many timers are pending.
+    pub fn pending_timers(&self) -> usize {
+        self.state.borrow().wheel.len()
+    }
+
+    /// How long the loop may block in its poll before the next timer is due, on the real clock.
+    ///
+    /// `None` when no timer is pending, and always `None` while the clock is paused (the loop never
+    /// blocks in real time for a virtual deadline; it uses [`has_timers`](TimeDriver::has_timers) and
+    /// [`advance_to_next`](TimeDriver::advance_to_next)). `Some(Duration::ZERO)` when a timer is
+    /// already due. Otherwise rounded *up* to whole milliseconds: a 0.3 ms remainder gives 1 ms, never
+    /// 0, so the loop does not spin on sub-millisecond remainders. The time may be that of a wheel
+    /// cascade rather than of a deadline; `process` then fires nothing and the loop asks again.
+    pub fn next_timeout(&self) -> Option<Duration> {
+        let state = self.state.borrow();
+        if state.clock.is_paused() {
+            return None;
+        }
+        let due = self.instant_of(state.wheel.next_expiration()?)?;
+        Some(ceil_to_millis(
+            due.saturating_duration_since(state.clock.now()),
+        ))
+    }
+
+    /// Reads the clock and fires every timer whose deadline is due: removes it from the wheel and
+    /// wakes its waker. Returns how many fired. The loop calls it after every poll.
+    pub fn process(&self) -> usize {
+        let mut state = self.state.borrow_mut();
+        let now = self.tick_floor(state.clock.now());
+        let mut fired = mem::take(&mut state.fired);
+        state.wheel.advance(now, &mut fired);
+        drop(state);
+        self.wake_all(fired)
+    }
+
+    /// Paused clock only: jumps the virtual clock to the earliest pending deadline and fires what is
+    /// due then. Returns false, and does nothing, when the clock runs or no timer is pending.
+    pub fn advance_to_next(&self) -> bool {
+        let mut state = self.state.borrow_mut();
+        if !state.clock.is_paused() || state.wheel.is_empty() {
+            return false;
+        }
+        let mut fired = mem::take(&mut state.fired);
+        // Each step either fires or cascades entries one level down, so this ends within a few steps.
+        while fired.is_empty() {
+            let tick = state.wheel.next_expiration().expect("a pending timer");
+            if let Some(at) = self.instant_of(tick) {
+                state.clock.jump_to(at);
+            }
+            state.wheel.advance(tick, &mut fired);
+        }
+        // Also fire anything else the clock had already reached.
+        let now = self.tick_floor(state.clock.now());
+        state.wheel.advance(now, &mut fired);
+        drop(state);
+        self.wake_all(fired);
+        true
+    }
+
+    /// Paused clock only: moves the virtual clock forward by `duration` and fires every timer due by
+    /// then, in deadline order. Returns how many fired. [`time::advance`](crate::time::advance) is the
+    /// async form that also lets the woken tasks run.
+    ///
+    /// # Panics
+    /// When the clock is not paused.
+    pub fn advance(&self, duration: Duration) -> usize {
+        {
+            let mut state = self.state.borrow_mut();
+            assert!(
+                state.clock.is_paused(),
+                "time can only be advanced while the mudu clock is paused"
+            );
+            state.clock.jump_by(duration);
+        }
+        self.process()
+    }
+
+    /// Freezes the clock at its current reading: from now on it moves only through
+    /// [`advance`](TimeDriver::advance) and [`advance_to_next`](TimeDriver::advance_to_next).
+    ///
+    /// # Panics
+    /// When the clock is already paused.
+    pub fn pause(&self) {
+        self.state.borrow_mut().clock.pause();
+    }
+
+    /// Lets a paused clock run again at the real clock's rate, from its virtual reading.
+    ///
+    /// # Panics
+    /// When the clock is not paused.
+    pub fn resume(&self) {
+        self.state.borrow_mut().clock.resume();
+    }
+
+    /// The work of `Sleep::poll`: ready once the clock reaches `deadline` (dropping any wheel entry),
+    /// else registers `waker` once in the wheel, or refreshes the stored waker in place.
+    pub(crate) fn poll_deadline(
+        &self,
+        deadline: Instant,
+        key: &mut Option<TimerKey>,
+        waker: &Waker,
+    ) -> Poll<()> {
+        let mut state = self.state.borrow_mut();
+        if state.clock.now() >= deadline.into_std() {
+            let stale = key.take().and_then(|key| state.wheel.cancel(key));
+            drop(state);
+            drop(stale);
+            return Poll::Ready(());
+        }
+        let same_task =
+            key.and_then(|key| state.wheel.get(key).map(|stored| stored.will_wake(waker)));
+        drop(state);
+        if same_task == Some(true) {
+            return Poll::Pending;
+        }
+        let fresh = waker.clone();
+        let mut state = self.state.borrow_mut();
+        let replaced = match key.and_then(|key| state.wheel.get_mut(key)) {
+            Some(stored) => Some(mem::replace(stored, fresh)),
+            None => {
+                // Not registered yet, or gone without being due (a reset made away from this driver).
+                let tick = self.tick_ceil(deadline.into_std());
+                *key = Some(state.wheel.insert(tick, fresh));
+                None
+            }
+        };
+        drop(state);
+        drop(replaced);
+        Poll::Pending
+    }
+
+    /// Drops the timer named by `key`, if it is still pending.
+    pub(crate) fn cancel(&self, key: TimerKey) {
+        let removed = self.state.borrow_mut().wheel.cancel(key);
+        drop(removed);
+    }
+
+    /// Moves the pending timer named by `key` to `deadline`; false if it is gone.
+    pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
+        let tick = self.tick_ceil(deadline.into_std());
+        self.state.borrow_mut().wheel.reset(key, tick)
+    }
+
+    /// Moves the paused clock without firing anything, to test what a poll sees before `process`.
+    #[cfg(test)]
+    pub(crate) fn jump_clock(&self, by: Duration) {
+        self.state.borrow_mut().clock.jump_by(by);
+    }
+
+    /// Wakes every waker in `fired` (with no borrow held), then keeps the buffer for next time.
+    fn wake_all(&self, mut fired: Vec<Waker>) -> usize {
+        let count = fired.len();
+        for waker in fired.drain(..) {
+            waker.wake();
+        }
+        let mut state = self.state.borrow_mut();
+        if state.fired.capacity() < fired.capacity() {
+            state.fired = fired;
+        }
+        count
+    }
+
+    /// The tick of a deadline: whole milliseconds since the origin, rounded up.
+    fn tick_ceil(&self, deadline: StdInstant) -> u64 {
+        let since = deadline.saturating_duration_since(self.origin);
+        let millis = since.as_nanos().div_ceil(NANOS_PER_MILLI);
+        u64::try_from(millis).unwrap_or(u64::MAX)
+    }
+
+    /// The tick the clock is in: whole milliseconds since the origin, rounded down.
+    fn tick_floor(&self, now: StdInstant) -> u64 {
+        let millis = now.saturating_duration_since(self.origin).as_millis();
+        u64::try_from(millis).unwrap_or(u64::MAX)
+    }
+
+    /// The instant at which `tick` begins, if it is representable.
+    fn instant_of(&self, tick: u64) -> Option<StdInstant> {
+        self.origin.checked_add(Duration::from_millis(tick))
+    }
+}
+
+const NANOS_PER_MILLI: u128 = 1_000_000;
+
+/// `duration` rounded up to whole milliseconds.
+fn ceil_to_millis(duration: Duration) -> Duration {
+    let millis = duration.as_nanos().div_ceil(NANOS_PER_MILLI);
+    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+}
+
+impl fmt::Debug for TimeDriver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state.borrow();
+        f.debug_struct("TimeDriver")
+            .field("origin", &self.origin)
+            .field("clock", &state.clock)
+            .field("wheel", &state.wheel)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ceil_to_millis_never_rounds_a_remainder_to_zero() {
+        assert_eq!(ceil_to_millis(Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            ceil_to_millis(Duration::from_nanos(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            ceil_to_millis(Duration::from_micros(300)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            ceil_to_millis(Duration::from_millis(7)),
+            Duration::from_millis(7)
+        );
+        assert_eq!(
+            ceil_to_millis(Duration::from_micros(7001)),
+            Duration::from_millis(8)
+        );
+    }
+
+    #[test]
+    fn deadlines_round_up_and_the_clock_rounds_down() {
+        let driver = TimeDriver::new(true);
+        let origin = driver.origin;
+        assert_eq!(driver.tick_ceil(origin), 0);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_nanos(1)), 1);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_micros(1400)), 2);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_millis(2)), 2);
+        assert_eq!(driver.tick_floor(origin + Duration::from_micros(1999)), 1);
+        assert_eq!(driver.tick_floor(origin + Duration::from_millis(2)), 2);
+        // Before the origin counts as tick 0: already due.
+        if let Some(before) = origin.checked_sub(Duration::from_secs(1)) {
+            assert_eq!(driver.tick_ceil(before), 0);
+        }
+    }
+}

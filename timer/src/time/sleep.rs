@@ -1,0 +1,227 @@
+//! `Sleep`: a future that finishes at a deadline.
+//!
+//! Rules: a `Sleep` holds only its deadline and, once polled while pending, the key of its entry in
+//! the current driver's wheel. The entry stores the waker of the last poll; a poll with a waker that
+//! would wake the same task leaves it alone, another waker replaces it in place (no re-insertion).
+//! Dropping or finishing a `Sleep` removes its entry at once. A `Sleep` is polled, reset and dropped
+//! on the loop thread of the driver it registered with; it is `Send` so that it can sit inside
+//! futures handed to another loop before their first poll.
+//!
+//! ```text
+//!   Sleep (24 bytes on 64-bit Linux)        wheel entry (40 bytes)
+//!   +------------------+--------------+     +---------------+----------+-----------+------+
+//!   | deadline Instant | Option<Key> -+---->| Option<Waker> | deadline | next/prev | gen  |
+//!   |       16         |      8       |     |      16       |    8     |    8      | 4+4  |
+//!   +------------------+--------------+     +---------------+----------+-----------+------+
+//! ```
+
+use crate::driver;
+use crate::time::Instant;
+use crate::TimerKey;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Waits until `duration` has passed on the runtime's clock.
+///
+/// The deadline is taken when `sleep` is called. The sleep finishes at the first poll at which the
+/// clock has reached it, never earlier; the driver wakes it on the first millisecond tick at or after
+/// the deadline. `Duration::MAX` sleeps (in practice) forever.
+///
+/// # Panics
+/// Outside a mudu runtime (no driver is current on this thread).
+///
+/// ```
+/// # use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, task::{Context, Wake, Waker}};
+/// # struct Noop;
+/// # impl Wake for Noop { fn wake(self: Arc<Self>) {} }
+/// use std::time::Duration;
+/// use mudu_timer::{time, TimeDriver};
+///
+/// let driver = Rc::new(TimeDriver::new(true));
+/// let _current = driver.enter();
+/// let waker = Waker::from(Arc::new(Noop));
+/// let mut cx = Context::from_waker(&waker);
+///
+/// let mut nap = time::sleep(Duration::from_millis(20));
+/// assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+/// assert_eq!(driver.advance(Duration::from_millis(19)), 0);
+/// assert_eq!(driver.advance(Duration::from_millis(1)), 1); // woken at exactly +20 ms
+/// assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
+/// ```
+pub fn sleep(duration: Duration) -> Sleep {
+    let now = driver::expect_current().now();
+    Sleep::new(now.add_or_far_future(duration))
+}
+
+/// Waits until the runtime's clock reaches `deadline`; a deadline already passed finishes at the
+/// first poll.
+///
+/// # Panics
+/// Outside a mudu runtime (no driver is current on this thread).
+///
+/// ```
+/// # use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, task::{Context, Wake, Waker}};
+/// # struct Noop;
+/// # impl Wake for Noop { fn wake(self: Arc<Self>) {} }
+/// use std::time::Duration;
+/// use mudu_timer::{time::{sleep_until, Instant}, TimeDriver};
+///
+/// let driver = Rc::new(TimeDriver::new(true));
+/// let _current = driver.enter();
+/// let waker = Waker::from(Arc::new(Noop));
+///
+/// let mut past = sleep_until(Instant::now() - Duration::from_secs(1));
+/// assert!(Pin::new(&mut past).poll(&mut Context::from_waker(&waker)).is_ready());
+/// ```
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    driver::expect_current();
+    Sleep::new(deadline)
+}
+
+/// The future of [`sleep`] and [`sleep_until`]: finishes when the runtime's clock reaches its
+/// deadline.
+///
+/// `Sleep` is `Unpin`, so it can be polled in place (`&mut sleep`) and re-armed with
+/// [`reset`](Sleep::reset) without being pinned or re-created. Dropping a pending `Sleep` removes its
+/// timer from the wheel at once.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    deadline: Instant,
+    /// The wheel entry, present from the first pending poll until it is found due or dropped.
+    key: Option<TimerKey>,
+}
+
+impl Sleep {
+    fn new(deadline: Instant) -> Sleep {
+        Sleep {
+            deadline,
+            key: None,
+        }
+    }
+
+    /// The instant at which this sleep finishes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True when the runtime's clock has reached the deadline (the next poll finishes).
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Re-arms the sleep for `deadline`, earlier or later, in place: a registered timer moves within
+    /// the wheel and keeps its waker; a finished sleep becomes pending again until the new deadline.
+    ///
+    /// `Pin<&mut Sleep>` reaches this method too, since `Sleep` is `Unpin`.
+    ///
+    /// ```
+    /// # use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, task::{Context, Wake, Waker}};
+    /// # struct Noop;
+    /// # impl Wake for Noop { fn wake(self: Arc<Self>) {} }
+    /// use std::time::Duration;
+    /// use mudu_timer::{time, TimeDriver};
+    ///
+    /// let driver = Rc::new(TimeDriver::new(true));
+    /// let _current = driver.enter();
+    /// let waker = Waker::from(Arc::new(Noop));
+    /// let mut cx = Context::from_waker(&waker);
+    ///
+    /// let mut nap = time::sleep(Duration::from_secs(60));
+    /// assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+    /// nap.reset(time::Instant::now() + Duration::from_secs(1));
+    /// assert_eq!(driver.pending_timers(), 1);
+    /// assert_eq!(driver.advance(Duration::from_secs(1)), 1);
+    /// assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        if let Some(key) = self.key {
+            let moved = driver::current().is_some_and(|driver| driver.reschedule(key, deadline));
+            if !moved {
+                // Away from its driver the old entry cannot be moved; the next poll registers anew.
+                self.key = None;
+            }
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        driver::expect_current().poll_deadline(this.deadline, &mut this.key, cx.waker())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            // Without a current driver (the runtime is gone) there is no wheel left to clean.
+            if let Some(driver) = driver::current() {
+                driver.cancel(key);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.key.is_some())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::TimeDriver;
+    use std::rc::Rc;
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    struct Noop;
+
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    #[test]
+    fn a_pending_timer_costs_at_most_64_bytes() {
+        let sleep = std::mem::size_of::<Sleep>();
+        assert!(sleep <= 24, "Sleep grew to {sleep} bytes");
+        assert_eq!(std::mem::size_of::<Option<TimerKey>>(), 8);
+        assert!(sleep + crate::wheel::entry_size::<Waker>() <= 64);
+    }
+
+    #[test]
+    fn sleep_is_unpin_send_and_sync() {
+        fn check<T: Unpin + Send + Sync>() {}
+        check::<Sleep>();
+    }
+
+    #[test]
+    fn a_ready_poll_removes_the_entry() {
+        let driver = Rc::new(TimeDriver::new(true));
+        let _current = driver.enter();
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        let mut nap = sleep(Duration::from_millis(5));
+        assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+        assert!(nap.key.is_some());
+        driver.jump_clock(Duration::from_millis(5));
+        assert_eq!(
+            driver.pending_timers(),
+            1,
+            "the clock moved but nothing was processed"
+        );
+        assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
+        assert!(nap.key.is_none());
+        assert_eq!(driver.pending_timers(), 0);
+    }
+}
