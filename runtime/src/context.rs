@@ -1,0 +1,82 @@
+//! The thread's current loop.
+//!
+//! While a loop runs (inside [`Runtime::block_on`](crate::Runtime::block_on), and while it shuts down), a
+//! thread-local points at its [`Core`]. `spawn` and the local wake path find their loop through it; a thread
+//! runs at most one loop at a time.
+
+use crate::core::Core;
+use crate::shared::Shared;
+use crate::task::TaskRef;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Restores the previous current loop when dropped.
+pub(crate) struct EnterGuard {
+    prev: Option<Rc<Core>>,
+}
+
+/// Makes `core` the current loop of this thread until the guard drops.
+pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
+    let prev = CURRENT.with(|c| c.replace(Some(core)));
+    EnterGuard { prev }
+}
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let prev = self.prev.take();
+        // During thread teardown the slot may be gone already; then there is nothing to restore.
+        let _ = CURRENT.try_with(|c| c.replace(prev));
+    }
+}
+
+/// True when some loop is current on this thread.
+pub(crate) fn is_inside() -> bool {
+    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+}
+
+/// Runs `f` with the current loop, or returns `None` outside any loop.
+pub(crate) fn with_core<R>(f: impl FnOnce(&Rc<Core>) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| c.borrow().as_ref().map(f))
+        .ok()
+        .flatten()
+}
+
+/// True when the current loop of this thread is the one behind `shared`.
+pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
+    with_core(|core| Arc::ptr_eq(&core.shared, shared)).unwrap_or(false)
+}
+
+/// Pushes a woken task to the local run queue when this thread runs the task's loop; gives it back
+/// otherwise.
+pub(crate) fn schedule_local(task: TaskRef) -> Option<TaskRef> {
+    let mut task = Some(task);
+    let _ = CURRENT.try_with(|c| {
+        if let Some(core) = c.borrow().as_ref() {
+            let owner = &task.as_ref().expect("task taken twice").header().shared;
+            if Arc::ptr_eq(&core.shared, owner) {
+                core.push(task.take().expect("task taken twice"));
+            }
+        }
+    });
+    task
+}
+
+/// Adopts a freshly spawned task on the current loop if that loop is the one behind `shared`; gives it back
+/// otherwise.
+pub(crate) fn spawn_local_if_current(shared: &Arc<Shared>, task: TaskRef) -> Option<TaskRef> {
+    let mut task = Some(task);
+    let _ = CURRENT.try_with(|c| {
+        if let Some(core) = c.borrow().as_ref() {
+            if Arc::ptr_eq(&core.shared, shared) {
+                core.adopt(task.take().expect("task taken twice"));
+            }
+        }
+    });
+    task
+}

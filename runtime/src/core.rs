@@ -1,0 +1,198 @@
+//! The loop-thread half of an event loop: run queue, task list, reactor and timers.
+//!
+//! One tick of the loop:
+//!
+//! ```text
+//!   ┌─► take what other threads injected (new tasks are adopted into the task list)
+//!   │   run up to `event_interval` tasks from the local run queue
+//!   │   poll I/O: zero timeout if anything is runnable, else until the next timer (or forever),
+//!   │             with the park handshake so other threads can interrupt it
+//!   │   fire due timers (their tasks join the run queue)
+//!   │   paused clock and nothing runnable: jump to the next timer
+//!   └── (block_on polls its own future whenever it was woken)
+//! ```
+//!
+//! Everything here is touched only by the loop's thread; other threads reach the loop through
+//! [`Shared`].
+
+use crate::reactor::Reactor;
+use crate::shared::Shared;
+use crate::task::{self, JoinHandle, RunResult, TaskRef, NOT_BOUND};
+use mudu_timer::TimeDriver;
+use slab::Slab;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings fixed when the loop is built.
+#[derive(Clone, Debug)]
+pub(crate) struct Config {
+    /// Tasks run per tick before I/O is polled.
+    pub(crate) event_interval: usize,
+    /// Paused clock: how long the loop waits for I/O before jumping to the next timer while tasks wait on I/O.
+    pub(crate) io_quiet_period: Duration,
+}
+
+/// The loop state owned by the loop's thread.
+pub(crate) struct Core {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) reactor: Rc<Reactor>,
+    pub(crate) time: Rc<TimeDriver>,
+    run_queue: RefCell<VecDeque<TaskRef>>,
+    /// Every task of this loop that has not completed, so shutdown can drop their futures.
+    owned: RefCell<Slab<TaskRef>>,
+    config: Config,
+    /// Set once shutdown starts; spawns after that are cancelled at once.
+    closed: Cell<bool>,
+}
+
+impl Core {
+    pub(crate) fn new(config: Config, start_paused: bool) -> io::Result<Core> {
+        let (reactor, waker) = Reactor::new()?;
+        Ok(Core {
+            shared: Arc::new(Shared::new(waker)),
+            reactor: Rc::new(reactor),
+            time: Rc::new(TimeDriver::new(start_paused)),
+            run_queue: RefCell::new(VecDeque::with_capacity(256)),
+            owned: RefCell::new(Slab::new()),
+            config,
+            closed: Cell::new(false),
+        })
+    }
+
+    /// Queues a task that is already adopted.
+    pub(crate) fn push(&self, task: TaskRef) {
+        self.run_queue.borrow_mut().push_back(task);
+    }
+
+    /// Adds a new task to the task list and queues its first run.
+    pub(crate) fn adopt(&self, task: TaskRef) {
+        if self.closed.get() {
+            task.shutdown();
+            return;
+        }
+        let key = self.owned.borrow_mut().insert(task.add_ref());
+        task.header().owned_key.set(key);
+        self.push(task);
+    }
+
+    /// Spawns a future (need not be `Send`) on this loop.
+    pub(crate) fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (task, join) = task::new_task(future, Arc::clone(&self.shared));
+        self.adopt(task);
+        join
+    }
+
+    /// Moves injected tasks to the run queue, adopting new ones.
+    fn drain_inject(&self) {
+        if self.shared.inject.is_empty() {
+            return;
+        }
+        let mut injected = Vec::new();
+        self.shared.inject.drain_into(&mut injected);
+        for task in injected {
+            if task.header().owned_key.get() == NOT_BOUND {
+                self.adopt(task);
+            } else {
+                self.push(task);
+            }
+        }
+    }
+
+    /// Runs up to `event_interval` tasks. Returns true when runnable work remains.
+    pub(crate) fn run_tasks(&self) -> bool {
+        self.drain_inject();
+        for _ in 0..self.config.event_interval {
+            let Some(task) = self.run_queue.borrow_mut().pop_front() else {
+                return false;
+            };
+            match task.run() {
+                RunResult::Idle => drop(task),
+                RunResult::Reschedule => self.push(task),
+                RunResult::Complete => {
+                    let key = task.header().owned_key.replace(NOT_BOUND);
+                    let owned = self.owned.borrow_mut().try_remove(key);
+                    drop(task);
+                    drop(owned);
+                }
+            }
+        }
+        !self.run_queue.borrow().is_empty()
+    }
+
+    fn has_runnable(&self, main_woken: bool) -> bool {
+        main_woken || !self.run_queue.borrow().is_empty() || !self.shared.inject.is_empty()
+    }
+
+    /// Polls I/O and fires timers. `busy`: runnable work remains, so the poll must not block.
+    /// `main_woken` reports whether the `block_on` future was woken (checked after announcing the park).
+    pub(crate) fn park(&self, busy: bool, main_woken: &dyn Fn() -> bool) -> io::Result<()> {
+        let paused = self.time.is_paused();
+        let mut timeout = if busy {
+            Some(Duration::ZERO)
+        } else if paused {
+            match (self.time.has_timers(), self.reactor.has_waiters()) {
+                (false, _) => None,
+                (true, true) => Some(self.config.io_quiet_period),
+                (true, false) => Some(Duration::ZERO),
+            }
+        } else {
+            self.time.next_timeout()
+        };
+        let blocking = timeout != Some(Duration::ZERO);
+        if blocking {
+            let may_block = self.shared.parker.begin_park();
+            if !may_block || self.has_runnable(main_woken()) {
+                timeout = Some(Duration::ZERO);
+            }
+        }
+        let polled = self.reactor.poll(timeout);
+        if blocking {
+            self.shared.parker.end_park();
+        }
+        let events = polled?;
+        self.time.process();
+        // Virtual time jumps only when the poll found the loop truly idle: no event at all (an event that
+        // woke nobody still means I/O is alive), and nothing runnable.
+        if paused && !busy && events == 0 && !self.has_runnable(main_woken()) {
+            self.time.advance_to_next();
+        }
+        Ok(())
+    }
+
+    /// Drops every task's future and every queued reference. Runs on the loop thread with the loop current,
+    /// so destructors may still spawn (cancelled at once) or touch timers and I/O.
+    pub(crate) fn shutdown(&self) {
+        self.closed.set(true);
+        let mut orphans: Vec<TaskRef> = self.shared.inject.close().into();
+        loop {
+            // New tasks that never reached the loop: not adopted, so cancel them here.
+            for task in orphans.drain(..) {
+                if task.header().owned_key.get() == NOT_BOUND {
+                    task.shutdown();
+                }
+            }
+            let owned: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();
+            for task in &owned {
+                task.header().owned_key.set(NOT_BOUND);
+                task.shutdown();
+            }
+            drop(owned);
+            let queued: Vec<TaskRef> = self.run_queue.borrow_mut().drain(..).collect();
+            let done = queued.is_empty() && self.owned.borrow().is_empty();
+            drop(queued);
+            if done && self.owned.borrow().is_empty() {
+                break;
+            }
+        }
+        self.reactor.shut_down();
+    }
+}

@@ -1,0 +1,217 @@
+//! The reactor: one `mio::Poll` per loop, and the readiness of every source registered with it.
+//!
+//! Each source registers once, edge-triggered, for reading and writing. Its state lives in a slab slot; the
+//! mio token is the slot index plus a generation, so an event that arrives for a slot after its source was
+//! deregistered and the slot reused is recognised and ignored.
+//!
+//! ```text
+//!   token (usize) = generation (high 32 bits) | slab index (low 32 bits)
+//!   token usize::MAX = the loop's cross-thread waker (eventfd)
+//! ```
+//!
+//! The reactor belongs to its loop's thread (`Rc`, `RefCell`): registrations, readiness queries and the
+//! poll itself all run there. Wakers are collected while the slab is borrowed and woken after it is
+//! released, so a woken task may register or drop sources freely.
+
+mod ready;
+mod registration;
+mod scheduled_io;
+
+pub use ready::{Direction, Ready, ReadyEvent};
+pub use registration::Registration;
+
+use scheduled_io::ScheduledIo;
+use slab::Slab;
+use std::cell::{Cell, RefCell};
+use std::io;
+use std::task::Waker;
+use std::time::Duration;
+
+const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+const INDEX_MASK: usize = u32::MAX as usize;
+
+/// The reactor of one loop.
+pub(crate) struct Reactor {
+    poll: RefCell<mio::Poll>,
+    events: RefCell<mio::Events>,
+    ios: RefCell<Slab<ScheduledIo>>,
+    next_generation: Cell<u32>,
+    /// How many reader/writer waker slots are filled: tasks blocked on I/O.
+    waiters: Cell<usize>,
+    shut_down: Cell<bool>,
+    /// Reused buffer of wakers to wake after an event batch.
+    to_wake: RefCell<Vec<Waker>>,
+}
+
+impl Reactor {
+    /// A reactor and the waker other threads use to interrupt its poll.
+    pub(crate) fn new() -> io::Result<(Reactor, mio::Waker)> {
+        let poll = mio::Poll::new()?;
+        let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let reactor = Reactor {
+            poll: RefCell::new(poll),
+            events: RefCell::new(mio::Events::with_capacity(1024)),
+            ios: RefCell::new(Slab::new()),
+            next_generation: Cell::new(0),
+            waiters: Cell::new(0),
+            shut_down: Cell::new(false),
+            to_wake: RefCell::new(Vec::new()),
+        };
+        Ok((reactor, waker))
+    }
+
+    /// True when at least one task waits for readiness.
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiters.get() > 0
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for events and wakes the tasks they concern. Returns how
+    /// many events arrived (the cross-thread waker's included): zero means the poll timed out.
+    pub(crate) fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
+        let mut events = self.events.borrow_mut();
+        match self.poll.borrow_mut().poll(&mut events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(1),
+            Err(e) => return Err(e),
+        }
+        let count = events.iter().count();
+        let mut to_wake = self.to_wake.borrow_mut();
+        {
+            let mut ios = self.ios.borrow_mut();
+            for event in events.iter() {
+                let token = event.token();
+                if token == WAKER_TOKEN {
+                    continue;
+                }
+                let index = token.0 & INDEX_MASK;
+                let generation = (token.0 >> 32) as u32;
+                let Some(io) = ios.get_mut(index) else {
+                    continue;
+                };
+                if io.generation != generation {
+                    continue;
+                }
+                let ready = Ready::from_event(event);
+                io.readiness = io.readiness | ready;
+                io.tick = io.tick.wrapping_add(1);
+                for direction in [Direction::Read, Direction::Write] {
+                    if ready.intersects(direction.mask()) {
+                        if let Some(w) = io.waiter(direction).take() {
+                            self.waiters.set(self.waiters.get() - 1);
+                            to_wake.push(w);
+                        }
+                    }
+                }
+            }
+        }
+        drop(events);
+        for waker in to_wake.drain(..) {
+            waker.wake();
+        }
+        Ok(count)
+    }
+
+    /// Registers `source` for both directions, edge-triggered. Returns the slab index and generation.
+    pub(crate) fn register(
+        &self,
+        source: &mut impl mio::event::Source,
+    ) -> io::Result<(usize, u32)> {
+        if self.shut_down.get() {
+            return Err(shut_down_error());
+        }
+        let generation = self.next_generation.get();
+        self.next_generation.set(generation.wrapping_add(1));
+        let mut ios = self.ios.borrow_mut();
+        let entry = ios.vacant_entry();
+        let index = entry.key();
+        if index > INDEX_MASK {
+            return Err(io::Error::other("too many I/O sources on one loop"));
+        }
+        let token = mio::Token(((generation as usize) << 32) | index);
+        let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        self.poll
+            .borrow()
+            .registry()
+            .register(source, token, interest)?;
+        entry.insert(ScheduledIo {
+            generation,
+            ..ScheduledIo::default()
+        });
+        Ok((index, generation))
+    }
+
+    /// Removes `source` from the poll. The slot stays until [`release`](Self::release).
+    pub(crate) fn deregister(&self, source: &mut impl mio::event::Source) -> io::Result<()> {
+        self.poll.borrow().registry().deregister(source)
+    }
+
+    /// Frees the slot of a dropped registration.
+    pub(crate) fn release(&self, index: usize, generation: u32) {
+        let mut ios = self.ios.borrow_mut();
+        if ios.get(index).is_some_and(|io| io.generation == generation) {
+            let io = ios.remove(index);
+            let filled = usize::from(io.reader.is_some()) + usize::from(io.writer.is_some());
+            self.waiters.set(self.waiters.get() - filled);
+        }
+    }
+
+    /// Polls one direction of a source: its readiness if any, else stores the waker.
+    pub(crate) fn poll_ready(
+        &self,
+        index: usize,
+        direction: Direction,
+        waker: &Waker,
+    ) -> Option<io::Result<ReadyEvent>> {
+        if self.shut_down.get() {
+            return Some(Err(shut_down_error()));
+        }
+        let mut ios = self.ios.borrow_mut();
+        let io = &mut ios[index];
+        let ready = io.readiness & direction.mask();
+        if !ready.is_empty() {
+            return Some(Ok(ReadyEvent {
+                ready,
+                tick: io.tick,
+            }));
+        }
+        let slot = io.waiter(direction);
+        match slot {
+            Some(w) if w.will_wake(waker) => {}
+            Some(w) => w.clone_from(waker),
+            None => {
+                *slot = Some(waker.clone());
+                self.waiters.set(self.waiters.get() + 1);
+            }
+        }
+        None
+    }
+
+    /// Clears the flags of `event` unless a newer event arrived since it was observed.
+    pub(crate) fn clear_readiness(&self, index: usize, event: ReadyEvent) {
+        let mut ios = self.ios.borrow_mut();
+        let io = &mut ios[index];
+        if io.tick == event.tick {
+            io.readiness.remove(event.ready & Ready::CLEARABLE);
+        }
+    }
+
+    /// Loop shutdown: fails every later readiness query and wakes every waiting task so it sees the error.
+    pub(crate) fn shut_down(&self) {
+        self.shut_down.set(true);
+        let wakers: Vec<Waker> = {
+            let mut ios = self.ios.borrow_mut();
+            ios.iter_mut()
+                .flat_map(|(_, io)| [io.reader.take(), io.writer.take()])
+                .flatten()
+                .collect()
+        };
+        self.waiters.set(0);
+        for w in wakers {
+            w.wake();
+        }
+    }
+}
+
+fn shut_down_error() -> io::Error {
+    io::Error::other("the mudu loop that owns this I/O source has shut down")
+}

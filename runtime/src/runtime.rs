@@ -1,0 +1,147 @@
+//! The runtime: one event loop on the current thread.
+
+use crate::context;
+use crate::core::{Config, Core};
+use crate::shared::Shared;
+use crate::task::JoinHandle;
+use crate::{Builder, Handle};
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// One event loop, owned by the thread that created it.
+///
+/// A runtime is a per-thread executor: its tasks run on this thread only, so they need not be `Send`.
+/// [`block_on`](Self::block_on) drives the loop until the given future finishes; tasks spawned with
+/// [`spawn`](crate::spawn) run meanwhile. Other threads reach the loop through a [`Handle`].
+///
+/// Dropping the runtime drops every task it still owns (their destructors run, on this thread), then fails
+/// and wakes whatever still waits on one of its I/O sources.
+///
+/// ```
+/// let rt = mudu_runtime::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let a = mudu_runtime::spawn(async { 1 });
+///     let b = mudu_runtime::spawn(async { 2 });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(sum, 3);
+/// ```
+///
+/// A runtime cannot leave its thread:
+///
+/// ```compile_fail
+/// let rt = mudu_runtime::Runtime::new().unwrap();
+/// std::thread::spawn(move || rt.block_on(async {}));
+/// ```
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+/// The waker of `block_on`'s own future: a flag, plus a wake-up of the poll when set from another thread.
+struct MainWaker {
+    woken: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, SeqCst);
+        if !context::is_current(&self.shared) {
+            self.shared.unpark();
+        }
+    }
+}
+
+impl Runtime {
+    /// A runtime with default settings on the current thread.
+    ///
+    /// # Errors
+    /// When the OS refuses the loop's epoll instance or eventfd.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// A builder for non-default settings.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    pub(crate) fn from_config(config: Config, start_paused: bool) -> io::Result<Runtime> {
+        Ok(Runtime {
+            core: Rc::new(Core::new(config, start_paused)?),
+        })
+    }
+
+    /// A handle to this runtime's loop, for other threads.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: Arc::clone(&self.core.shared),
+        }
+    }
+
+    /// Spawns `future` on this runtime; it starts running at the next `block_on`.
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future)
+    }
+
+    /// Runs the loop until `future` completes, and returns its output. Spawned tasks run meanwhile; those
+    /// still pending when it returns stay on the loop for the next `block_on`.
+    ///
+    /// # Panics
+    /// When called inside a runtime (from a task or another `block_on` on this thread): a loop thread must
+    /// never block. Also when the loop's poll fails, which only an exhausted or broken OS causes.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        assert!(
+            !context::is_inside(),
+            "cannot start a mudu runtime from within a runtime: `block_on` would block the loop's thread"
+        );
+        let _loop = context::enter(Rc::clone(&self.core));
+        let _time = self.core.time.enter();
+        let main = Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            shared: Arc::clone(&self.core.shared),
+        });
+        let waker = Waker::from(Arc::clone(&main));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = pin!(future);
+        loop {
+            if main.woken.swap(false, SeqCst) {
+                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                    return output;
+                }
+            }
+            let busy = self.core.run_tasks() || main.woken.load(SeqCst);
+            if let Err(e) = self.core.park(busy, &|| main.woken.load(SeqCst)) {
+                panic!("the mudu loop's poll failed: {e}");
+            }
+        }
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let _loop = context::enter(Rc::clone(&self.core));
+        let _time = self.core.time.enter();
+        self.core.shutdown();
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,67 @@
+//! The part of a loop that other threads may touch: its inject queue and the wake-up of its poll.
+//!
+//! Everything else a loop owns (run queue, task list, reactor, timers) lives in [`Core`](crate::core::Core)
+//! and never leaves the loop's thread. `Shared` is reached through an `Arc` from every task of the loop, every
+//! [`Handle`](crate::Handle) and the `block_on` waker.
+
+use crate::inject::Inject;
+use crate::parker::Parker;
+use crate::task::{self, JoinHandle, TaskRef};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The thread-safe half of one event loop.
+pub(crate) struct Shared {
+    /// Tasks handed to the loop by other threads: new ones from `Handle::spawn`, and woken ones.
+    pub(crate) inject: Inject<TaskRef>,
+    /// Park handshake: whether a pusher must wake the poll.
+    pub(crate) parker: Parker,
+    /// Wakes the loop's `epoll_wait` (an eventfd registered with the loop's `mio::Poll`).
+    waker: mio::Waker,
+}
+
+impl Shared {
+    pub(crate) fn new(waker: mio::Waker) -> Shared {
+        Shared {
+            inject: Inject::new(),
+            parker: Parker::new(),
+            waker,
+        }
+    }
+
+    /// Any thread: wakes the loop's poll if it is parked, at most once per park.
+    pub(crate) fn unpark(&self) {
+        if self.parker.notify() {
+            // A failed eventfd write leaves the counter at its maximum, which still wakes the poll.
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Any thread other than the loop's: queues `task` and wakes the loop. On a closed loop the reference is
+    /// dropped: the loop cancelled the task's future when it shut down.
+    pub(crate) fn schedule_remote(&self, task: TaskRef) {
+        match self.inject.push(task) {
+            Ok(()) => self.unpark(),
+            Err(task) => drop(task),
+        }
+    }
+
+    /// Any thread: spawns a `Send` future on this loop (muduo's `queueInLoop`).
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, join) = task::new_task(future, Arc::clone(self));
+        match crate::context::spawn_local_if_current(self, task) {
+            None => {}
+            Some(task) => match self.inject.push(task) {
+                Ok(()) => self.unpark(),
+                // The loop has shut down: cancel here. The future is `Send`, so dropping it on this thread is
+                // fine, and the join handle reports the cancellation.
+                Err(task) => task.shutdown(),
+            },
+        }
+        join
+    }
+}

@@ -1,0 +1,283 @@
+//! The task cell: one allocation per task holding its header (state, owner, join waker) and its stage
+//! (the future, then its output).
+//!
+//! ```text
+//!  NonNull<Header> ──► ┌──────────────────────────────┐  #[repr(C)] Cell<F>
+//!                      │ Header                       │
+//!                      │   state   (atomic word)      │  any thread
+//!                      │   vtable  (&'static)         │  any thread
+//!                      │   shared  (Arc: owning loop) │  any thread
+//!                      │   owned_key                  │  owning loop thread only
+//!                      │   join_waker (UnsafeCell)    │  see JOIN_WAKER in state.rs
+//!                      ├──────────────────────────────┤
+//!                      │ stage (UnsafeCell)           │  Running(F) | Finished(result) | Consumed
+//!                      └──────────────────────────────┘
+//! ```
+//!
+//! # Ground rules
+//! - The future is polled and dropped only on its owning loop's thread (it need not be `Send`). Every path
+//!   that ends the future (completion, abort, shutdown) runs there, before the loop lets go of the task.
+//! - The stage is written by the loop only before `COMPLETE` is set; after that it belongs to whoever holds
+//!   join interest (the `JoinHandle`), or to the loop if there is none (see `state.rs`).
+//! - The cell is freed when the reference count drops to zero, on whatever thread drops the last
+//!   reference. By then the future is gone and the output was taken or dropped, so freeing touches only
+//!   `Send` data (the join waker and the `Arc` of the loop).
+
+use super::join_error::JoinError;
+use super::state::{AfterPoll, Snapshot, State, CANCELLED, JOIN_INTEREST, JOIN_WAKER};
+use super::waker;
+use crate::shared::Shared;
+use std::cell::{Cell as StdCell, UnsafeCell};
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+/// `owned_key` of a task no loop has adopted yet.
+pub(crate) const NOT_BOUND: usize = usize::MAX;
+
+/// What the loop must do with its reference after running a task once.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum RunResult {
+    /// Pending and not woken: drop the reference.
+    Idle,
+    /// Woken while it ran: queue it again.
+    Reschedule,
+    /// Finished (returned, panicked or cancelled): take it off the loop's task list, drop the reference.
+    Complete,
+}
+
+/// Type-erased operations on a `Cell<F>`.
+pub(super) struct Vtable {
+    pub(super) poll: unsafe fn(NonNull<Header>) -> RunResult,
+    pub(super) shutdown: unsafe fn(NonNull<Header>),
+    pub(super) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    pub(super) drop_output: unsafe fn(NonNull<Header>),
+    pub(super) dealloc: unsafe fn(NonNull<Header>),
+}
+
+/// The type-independent part of a task, at offset 0 of its cell.
+pub(crate) struct Header {
+    pub(super) state: State,
+    pub(super) vtable: &'static Vtable,
+    /// The loop that runs this task.
+    pub(crate) shared: Arc<Shared>,
+    /// Key in the owning loop's task list, or [`NOT_BOUND`]. Loop thread only.
+    pub(crate) owned_key: StdCell<usize>,
+    /// # Invariant
+    /// Written only by the join handle while `JOIN_WAKER` is clear and the task is not complete; read by the
+    /// loop only while `JOIN_WAKER` is set.
+    join_waker: UnsafeCell<Option<Waker>>,
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, JoinError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct Cell<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+struct VtableFor<F>(std::marker::PhantomData<F>);
+
+impl<F: Future + 'static> VtableFor<F> {
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F>,
+        shutdown: shutdown::<F>,
+        try_read_output: try_read_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    };
+}
+
+/// Allocates a task for `future`, owned by the loop behind `shared`. The state starts with two references:
+/// one for the join handle, one for the first run-queue entry.
+pub(super) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> NonNull<Header> {
+    let cell = Box::new(Cell {
+        header: Header {
+            state: State::new(),
+            vtable: &VtableFor::<F>::VTABLE,
+            shared,
+            owned_key: StdCell::new(NOT_BOUND),
+            join_waker: UnsafeCell::new(None),
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+/// # Safety
+/// `ptr` must point to a live `Cell<F>` with this `F`.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    let cell = ptr.cast::<Cell<F>>().as_ptr();
+    // SAFETY: the caller guarantees the cell is live and of type `Cell<F>`; the ground rules give the caller
+    // exclusive access to the stage for the duration of its use.
+    unsafe { &mut *(*cell).stage.get() }
+}
+
+/// # Safety
+/// `ptr` must point to a live task cell.
+pub(super) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
+    // SAFETY: the header sits at offset 0 of a live `#[repr(C)]` cell and is only read through `&`.
+    unsafe { ptr.as_ref() }
+}
+
+/// Runs `f`, swallowing a panic: used where a destructor may panic but the loop must go on.
+fn quietly(f: impl FnOnce()) {
+    let _ = catch_unwind(AssertUnwindSafe(f));
+}
+
+/// Stores `result`, publishes completion and notifies the joiner. The future must already be dropped.
+///
+/// # Safety
+/// Loop thread, `ptr` a live `Cell<F>` whose stage is not `Running`.
+unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
+    // SAFETY: per the ground rules the loop owns the stage until `COMPLETE` is published below.
+    unsafe { *stage::<F>(ptr) = Stage::Finished(result) };
+    // SAFETY: `ptr` is live.
+    let header = unsafe { header(ptr) };
+    let snapshot: Snapshot = header.state.transition_to_complete();
+    if !snapshot.has(JOIN_INTEREST) {
+        // SAFETY: nobody will read the output, so the loop still owns the stage.
+        quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
+    } else if snapshot.has(JOIN_WAKER) {
+        // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from touching the slot.
+        let waker = unsafe { &*header.join_waker.get() };
+        if let Some(waker) = waker {
+            waker.wake_by_ref();
+        }
+    }
+}
+
+/// Drops the future (catching a panic in its destructor) and completes the task as cancelled.
+///
+/// # Safety
+/// Loop thread (or, for a task no loop has adopted, the thread that holds it), `ptr` a live `Cell<F>` whose
+/// stage is `Running` and which is not being polled.
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller has exclusive access to the running stage.
+    let stage = unsafe { stage::<F>(ptr) };
+    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    let err = match dropped {
+        Ok(()) => JoinError::cancelled(),
+        Err(payload) => JoinError::panic(payload),
+    };
+    // SAFETY: the future is gone; same thread and cell as above.
+    unsafe { complete::<F>(ptr, Err(err)) };
+}
+
+unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
+    // SAFETY: the loop calls this with a live task it holds a reference to.
+    let header = unsafe { header(ptr) };
+    let Ok(before) = header.state.transition_to_running() else {
+        return RunResult::Idle;
+    };
+    if before.has(CANCELLED) {
+        // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
+        unsafe { cancel::<F>(ptr) };
+        return RunResult::Complete;
+    }
+    // The poll borrows the loop's reference: this waker must not drop one.
+    // SAFETY: the task stays alive for the whole poll because the caller holds a reference.
+    let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
+    let mut cx = Context::from_waker(&waker);
+    // SAFETY: `RUNNING` gives this thread exclusive access to the stage.
+    let stage = unsafe { stage::<F>(ptr) };
+    let polled = catch_unwind(AssertUnwindSafe(|| match stage {
+        // SAFETY: the future lives inside the heap cell and is never moved until it is dropped in place.
+        Stage::Running(future) => unsafe { Pin::new_unchecked(future) }.poll(&mut cx),
+        _ => unreachable!("a task is polled only while its future is alive"),
+    }));
+    let result = match polled {
+        Ok(Poll::Pending) => {
+            return match header.state.transition_to_idle() {
+                AfterPoll::Idle => RunResult::Idle,
+                AfterPoll::Reschedule => RunResult::Reschedule,
+                AfterPoll::Cancel => {
+                    // SAFETY: loop thread, stage still `Running`.
+                    unsafe { cancel::<F>(ptr) };
+                    RunResult::Complete
+                }
+            };
+        }
+        Ok(Poll::Ready(output)) => Ok(output),
+        Err(payload) => Err(JoinError::panic(payload)),
+    };
+    quietly(|| *stage = Stage::Consumed);
+    // SAFETY: loop thread, the future was just dropped.
+    unsafe { complete::<F>(ptr, result) };
+    RunResult::Complete
+}
+
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the caller (loop shutdown, or a spawn into a closed loop) owns the task's stage, which is
+    // still `Running` because the task is not complete.
+    unsafe { cancel::<F>(ptr) };
+}
+
+/// Decides whether the join handle may take the output now; registers `waker` otherwise.
+///
+/// # Safety
+/// Called by the join handle only, with `ptr` live.
+unsafe fn can_read_output(ptr: NonNull<Header>, waker: &Waker) -> bool {
+    // SAFETY: live per the caller.
+    let header = unsafe { header(ptr) };
+    let snapshot = header.state.load();
+    if snapshot.has(super::state::COMPLETE) {
+        return true;
+    }
+    if snapshot.has(JOIN_WAKER) {
+        // SAFETY: reading while `JOIN_WAKER` is set is allowed to both sides; only the loop reads it then.
+        let same = unsafe { &*header.join_waker.get() }
+            .as_ref()
+            .is_some_and(|w| w.will_wake(waker));
+        if same {
+            return false;
+        }
+        if header.state.unset_join_waker().is_err() {
+            return true;
+        }
+    }
+    // SAFETY: `JOIN_WAKER` is clear and the task is not complete, so the slot is the join handle's.
+    unsafe { *header.join_waker.get() = Some(waker.clone()) };
+    if header.state.set_join_waker().is_err() {
+        // Completed in between: the loop did not look at the slot. Clear it and read the output.
+        // SAFETY: the slot is still the join handle's (`JOIN_WAKER` was never set).
+        unsafe { *header.join_waker.get() = None };
+        return true;
+    }
+    false
+}
+
+unsafe fn try_read_output<F: Future>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker) {
+    // SAFETY: the join handle calls this with its live task.
+    if !unsafe { can_read_output(ptr, waker) } {
+        return;
+    }
+    // SAFETY: `COMPLETE` is set and the join handle holds join interest, so the stage is the handle's.
+    let stage = std::mem::replace(unsafe { stage::<F>(ptr) }, Stage::Consumed);
+    let Stage::Finished(result) = stage else {
+        panic!("`JoinHandle` polled after it returned its output");
+    };
+    let dst = dst.cast::<Poll<Result<F::Output, JoinError>>>();
+    // SAFETY: the join handle passes a valid `&mut Poll<Result<F::Output, JoinError>>` for this `F`.
+    unsafe { *dst = Poll::Ready(result) };
+}
+
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: called by the join handle after `unset_join_interest` failed, i.e. on a complete task whose
+    // stage the handle owns.
+    quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
+}
+
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone; the cell came from `Box::leak` in `allocate` with this `F`.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+}

@@ -1,0 +1,73 @@
+//! An owned reference to a task, and the scheduling of a woken task onto its loop.
+
+use super::raw::{header, Header, RunResult};
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// One counted reference to a task: a run-queue entry, an entry in a loop's task list, or a waker's.
+/// Dropping it releases the reference and frees the task if it was the last.
+pub(crate) struct TaskRef {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a `TaskRef` moves between threads only as a queue entry (a wake from another thread goes through
+// the inject queue). Off the owning loop's thread it touches nothing but the atomic state word and the
+// `Send + Sync` owner `Arc`; the future is polled and dropped on the owning loop only (see raw.rs), and the
+// last reference can only be released off-loop once the future is gone.
+unsafe impl Send for TaskRef {}
+
+impl TaskRef {
+    /// Adopts one reference to the task at `ptr`.
+    ///
+    /// # Safety
+    /// The caller must own one reference to the live task at `ptr` and hand it over.
+    pub(super) unsafe fn from_raw(ptr: NonNull<Header>) -> TaskRef {
+        TaskRef { ptr }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: the reference this value owns keeps the task alive.
+        unsafe { header(self.ptr) }
+    }
+
+    /// Another reference to the same task.
+    pub(crate) fn add_ref(&self) -> TaskRef {
+        self.header().state.ref_inc();
+        TaskRef { ptr: self.ptr }
+    }
+
+    /// Owning loop's thread only: polls the task once.
+    pub(crate) fn run(&self) -> RunResult {
+        // SAFETY: this reference keeps the task alive; the loop runs its own tasks on its own thread.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Drops the future of a task that is not complete and not running, completing it as cancelled.
+    /// Owning loop's thread, or the spawning thread for a `Send` task no loop has adopted.
+    pub(crate) fn shutdown(&self) {
+        let snapshot = self.header().state.load();
+        if snapshot.has(super::state::COMPLETE) {
+            return;
+        }
+        // SAFETY: the task is alive, not complete, and (per the caller) not being polled, on a thread
+        // allowed to drop its future.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+}
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        if self.header().state.ref_dec() {
+            // SAFETY: that was the last reference, so nobody else can reach the task.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) }
+        }
+    }
+}
+
+/// Queues a woken task on its loop: the local run queue when called on that loop's thread (no lock, no
+/// syscall), the inject queue and a wake-up of the loop's poll otherwise.
+pub(crate) fn schedule(task: TaskRef) {
+    if let Some(task) = crate::context::schedule_local(task) {
+        let shared = Arc::clone(&task.header().shared);
+        shared.schedule_remote(task);
+    }
+}
