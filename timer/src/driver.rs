@@ -112,7 +112,7 @@ impl TimeDriver {
 
     /// The driver's clock: the real time (shifted by time spent paused), or the virtual time.
     pub fn now(&self) -> Instant {
-        Instant::from_std(self.state.borrow().clock.now())
+        Instant::from_std(self.state.borrow_mut().clock.now())
     }
 
     /// True while the clock is virtual (paused).
@@ -139,7 +139,7 @@ impl TimeDriver {
     /// 0, so the loop does not spin on sub-millisecond remainders. The time may be that of a wheel
     /// cascade rather than of a deadline; `process` then fires nothing and the loop asks again.
     pub fn next_timeout(&self) -> Option<Duration> {
-        let state = self.state.borrow();
+        let mut state = self.state.borrow_mut();
         if state.clock.is_paused() {
             return None;
         }
@@ -221,6 +221,10 @@ impl TimeDriver {
 
     /// The work of `Sleep::poll`: ready once the clock reaches `deadline` (dropping any wheel entry),
     /// else registers `waker` once in the wheel, or refreshes the stored waker in place.
+    ///
+    /// It compares with the clock's latest reading (taken by `sleep`, `Instant::now`, `process`)
+    /// rather than reading the clock again: a deadline that passed since then is registered anyway
+    /// and fires at the next `process`, never early and at most one loop turn late.
     pub(crate) fn poll_deadline(
         &self,
         deadline: Instant,
@@ -228,7 +232,7 @@ impl TimeDriver {
         waker: &Waker,
     ) -> Poll<()> {
         let mut state = self.state.borrow_mut();
-        if state.clock.now() >= deadline.into_std() {
+        if state.clock.last_reading() >= deadline.into_std() {
             let stale = key.take().and_then(|key| state.wheel.cancel(key));
             drop(state);
             drop(stale);
@@ -289,15 +293,16 @@ impl TimeDriver {
 
     /// The tick of a deadline: whole milliseconds since the origin, rounded up.
     fn tick_ceil(&self, deadline: StdInstant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
-        let millis = since.as_nanos().div_ceil(NANOS_PER_MILLI);
-        u64::try_from(millis).unwrap_or(u64::MAX)
+        millis_ceil(deadline.saturating_duration_since(self.origin))
     }
 
     /// The tick the clock is in: whole milliseconds since the origin, rounded down.
     fn tick_floor(&self, now: StdInstant) -> u64 {
-        let millis = now.saturating_duration_since(self.origin).as_millis();
-        u64::try_from(millis).unwrap_or(u64::MAX)
+        let since = now.saturating_duration_since(self.origin);
+        since
+            .as_secs()
+            .saturating_mul(1000)
+            .saturating_add(u64::from(since.subsec_millis()))
     }
 
     /// The instant at which `tick` begins, if it is representable.
@@ -306,12 +311,18 @@ impl TimeDriver {
     }
 }
 
-const NANOS_PER_MILLI: u128 = 1_000_000;
+/// Whole milliseconds in `duration`, rounded up (in 64-bit arithmetic: this is on the insert path).
+fn millis_ceil(duration: Duration) -> u64 {
+    let sub_millis = duration.subsec_nanos().div_ceil(1_000_000);
+    duration
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(sub_millis))
+}
 
 /// `duration` rounded up to whole milliseconds.
 fn ceil_to_millis(duration: Duration) -> Duration {
-    let millis = duration.as_nanos().div_ceil(NANOS_PER_MILLI);
-    Duration::from_millis(u64::try_from(millis).unwrap_or(u64::MAX))
+    Duration::from_millis(millis_ceil(duration))
 }
 
 impl fmt::Debug for TimeDriver {

@@ -1,53 +1,66 @@
-//! The driver's clock: the real clock, shifted by the time spent paused, or a virtual clock that only
-//! moves when told to.
+//! The driver's clock: the real clock (shifted by the time spent paused, once resumed), or a virtual
+//! clock that only moves when told to.
 //!
 //! Rules: owned by one `TimeDriver` and touched only from its loop thread. The clock never goes
 //! backwards: pausing freezes it at the current reading, the paused clock only jumps forward, and
-//! resuming lets it run on from the virtual reading at the real clock's rate.
+//! resuming lets it run on from the virtual reading at the real clock's rate. Every reading is kept,
+//! so a caller that can live with a slightly old time ([`Clock::last_reading`]) pays no clock read.
 //!
 //! ```text
 //!   real time   ----|-------------|-------------------|---------->
 //!                 pause()       (advance +1h)       resume()
 //!   clock       ----P =========== P+1h --------------- P+1h+(real since resume) -->
-//!                     frozen       jumps               runs again
+//!                     frozen       jumps               runs again (Shifted)
 //! ```
 
 use std::time::{Duration, Instant as StdInstant};
 
-/// A real or a paused clock.
+/// A clock and its latest reading.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Clock {
-    /// Reads `base + (real now - real_base)`.
-    Running {
+pub(crate) struct Clock {
+    mode: Mode,
+    /// The latest reading; while paused, the virtual time itself.
+    last: StdInstant,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    /// The real clock, as it is.
+    Real,
+    /// Reads `base + (real now - real_base)`: the real clock's rate from a virtual starting point.
+    Shifted {
         real_base: StdInstant,
         base: StdInstant,
     },
-    /// Reads `now` until told to move.
-    Paused { now: StdInstant },
+    /// Reads `last` until told to move.
+    Paused,
 }
 
 impl Clock {
-    /// A running clock that starts at the real time `origin`, or one paused there.
+    /// A real clock, or a clock paused at `origin`.
     pub(crate) fn new(origin: StdInstant, paused: bool) -> Clock {
-        if paused {
-            Clock::Paused { now: origin }
-        } else {
-            Clock::Running {
-                real_base: origin,
-                base: origin,
-            }
-        }
+        let mode = if paused { Mode::Paused } else { Mode::Real };
+        Clock { mode, last: origin }
     }
 
-    pub(crate) fn now(&self) -> StdInstant {
-        match *self {
-            Clock::Running { real_base, base } => base + real_base.elapsed(),
-            Clock::Paused { now } => now,
+    /// Reads the clock.
+    pub(crate) fn now(&mut self) -> StdInstant {
+        match self.mode {
+            Mode::Real => self.last = StdInstant::now(),
+            Mode::Shifted { real_base, base } => self.last = base + real_base.elapsed(),
+            Mode::Paused => {}
         }
+        self.last
+    }
+
+    /// The latest reading, without reading the clock: never later than [`now`](Clock::now), and
+    /// equal to it while paused.
+    pub(crate) fn last_reading(&self) -> StdInstant {
+        self.last
     }
 
     pub(crate) fn is_paused(&self) -> bool {
-        matches!(self, Clock::Paused { .. })
+        matches!(self.mode, Mode::Paused)
     }
 
     /// Freezes the clock at its current reading.
@@ -56,7 +69,8 @@ impl Clock {
     /// When it is already paused.
     pub(crate) fn pause(&mut self) {
         assert!(!self.is_paused(), "the mudu clock is already paused");
-        *self = Clock::Paused { now: self.now() };
+        self.now();
+        self.mode = Mode::Paused;
     }
 
     /// Lets the clock run again from its virtual reading.
@@ -64,28 +78,24 @@ impl Clock {
     /// # Panics
     /// When it is not paused.
     pub(crate) fn resume(&mut self) {
-        let Clock::Paused { now } = *self else {
-            panic!("the mudu clock is not paused");
-        };
-        *self = Clock::Running {
+        assert!(self.is_paused(), "the mudu clock is not paused");
+        self.mode = Mode::Shifted {
             real_base: StdInstant::now(),
-            base: now,
+            base: self.last,
         };
     }
 
     /// Moves a paused clock forward to `to`; an earlier `to` leaves it where it is.
     pub(crate) fn jump_to(&mut self, to: StdInstant) {
-        if let Clock::Paused { now } = self {
-            *now = (*now).max(to);
+        if self.is_paused() {
+            self.last = self.last.max(to);
         }
     }
 
-    /// Moves a paused clock forward by `by`, stopping at the last representable instant.
+    /// Moves a paused clock forward by `by`, stopping short when that is not representable.
     pub(crate) fn jump_by(&mut self, by: Duration) {
-        if let Clock::Paused { now } = self {
-            if let Some(later) = now.checked_add(by) {
-                *now = later;
-            }
+        if let Some(later) = self.last.checked_add(by) {
+            self.jump_to(later);
         }
     }
 }
@@ -105,6 +115,7 @@ mod tests {
         assert_eq!(clock.now(), origin + Duration::from_secs(5));
         clock.jump_to(origin + Duration::from_secs(9));
         assert_eq!(clock.now(), origin + Duration::from_secs(9));
+        assert_eq!(clock.last_reading(), origin + Duration::from_secs(9));
     }
 
     #[test]
@@ -121,6 +132,14 @@ mod tests {
         let before = clock.now();
         clock.jump_by(Duration::from_secs(3600));
         assert!(clock.now() < before + Duration::from_secs(3600));
+    }
+
+    #[test]
+    fn the_last_reading_trails_the_real_clock() {
+        let mut clock = Clock::new(StdInstant::now(), false);
+        let read = clock.now();
+        assert_eq!(clock.last_reading(), read);
+        assert!(clock.now() >= read);
     }
 
     #[test]

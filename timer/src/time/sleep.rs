@@ -3,7 +3,9 @@
 //! Rules: a `Sleep` holds only its deadline and, once polled while pending, the key of its entry in
 //! the current driver's wheel. The entry stores the waker of the last poll; a poll with a waker that
 //! would wake the same task leaves it alone, another waker replaces it in place (no re-insertion).
-//! Dropping or finishing a `Sleep` removes its entry at once. A `Sleep` is polled, reset and dropped
+//! Dropping or finishing a `Sleep` removes its entry at once. A poll compares the deadline with the
+//! clock's latest reading instead of reading the clock again; a deadline passed since that reading
+//! fires at the loop's next `process`. A `Sleep` is polled, reset and dropped
 //! on the loop thread of the driver it registered with; it is `Send` so that it can sit inside
 //! futures handed to another loop before their first poll.
 //!
