@@ -202,13 +202,23 @@ impl TimeDriver {
         self.process()
     }
 
-    /// Freezes the clock at its current reading: from now on it moves only through
-    /// [`advance`](TimeDriver::advance) and [`advance_to_next`](TimeDriver::advance_to_next).
+    /// Freezes the clock: from now on it moves only through [`advance`](TimeDriver::advance) and
+    /// [`advance_to_next`](TimeDriver::advance_to_next).
+    ///
+    /// The frozen reading is the current one rounded *up* to the next whole tick, so that a timer set
+    /// for a whole number of milliseconds afterwards fires exactly when the virtual clock reaches it
+    /// (a deadline between two ticks would otherwise wait for the later one). The clock moves forward
+    /// by less than a millisecond, never backwards.
     ///
     /// # Panics
     /// When the clock is already paused.
     pub fn pause(&self) {
-        self.state.borrow_mut().clock.pause();
+        let mut state = self.state.borrow_mut();
+        state.clock.pause();
+        let now = state.clock.last_reading();
+        if let Some(aligned) = self.instant_of(self.tick_ceil(now)) {
+            state.clock.jump_to(aligned);
+        }
     }
 
     /// Lets a paused clock run again at the real clock's rate, from its virtual reading.

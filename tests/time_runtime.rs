@@ -1,0 +1,163 @@
+//! Timers driven by the loop: the poll timeout from the wheel, the paused clock and its auto-advance.
+
+use mudu::task::yield_now;
+use mudu::time::{self, Instant};
+use std::cell::{Cell, RefCell};
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::time::Duration;
+
+fn paused() -> mudu::Runtime {
+    mudu::Runtime::builder().start_paused(true).build().unwrap()
+}
+
+#[test]
+fn an_hour_long_sleep_ends_exactly_an_hour_later_on_the_virtual_clock() {
+    paused().block_on(async {
+        let start = Instant::now();
+        time::sleep(Duration::from_secs(3600)).await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(3600));
+    });
+}
+
+#[test]
+fn timers_in_many_tasks_fire_in_deadline_order() {
+    let order = Rc::new(RefCell::new(Vec::new()));
+    paused().block_on({
+        let order = order.clone();
+        async move {
+            let start = Instant::now();
+            let delays = [700u64, 5, 300, 5000, 1, 64, 4096, 65_536, 30_000_000];
+            let tasks: Vec<_> = delays
+                .iter()
+                .map(|&ms| {
+                    let order = order.clone();
+                    mudu::spawn(async move {
+                        time::sleep(Duration::from_millis(ms)).await;
+                        assert_eq!(Instant::now() - start, Duration::from_millis(ms));
+                        order.borrow_mut().push(ms);
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        }
+    });
+    let mut sorted = order.borrow().clone();
+    sorted.sort_unstable();
+    assert_eq!(*order.borrow(), sorted);
+}
+
+#[test]
+fn timeout_of_a_future_that_never_finishes() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let r = time::timeout(Duration::from_secs(5), std::future::pending::<()>()).await;
+        assert!(r.is_err());
+        assert_eq!(Instant::now() - start, Duration::from_secs(5));
+        let ok = time::timeout(Duration::from_secs(5), async { 3 }).await;
+        assert_eq!(ok.unwrap(), 3);
+    });
+}
+
+#[test]
+fn hundred_thousand_concurrent_sleeps_all_fire() {
+    let fired = Rc::new(Cell::new(0u32));
+    paused().block_on({
+        let fired = fired.clone();
+        async move {
+            for i in 0..100_000u64 {
+                let fired = fired.clone();
+                mudu::spawn(async move {
+                    time::sleep(Duration::from_millis(1 + i % 10_000)).await;
+                    fired.set(fired.get() + 1);
+                });
+            }
+            time::sleep(Duration::from_secs(11)).await;
+        }
+    });
+    assert_eq!(fired.get(), 100_000);
+}
+
+#[test]
+fn advance_moves_the_clock_and_fires_due_timers() {
+    mudu::block_on(async {
+        time::pause();
+        let start = Instant::now();
+        let fired = Rc::new(Cell::new(false));
+        let f = fired.clone();
+        mudu::spawn(async move {
+            time::sleep(Duration::from_millis(100)).await;
+            f.set(true);
+        });
+        yield_now().await;
+        time::advance(Duration::from_millis(99)).await;
+        assert!(!fired.get());
+        time::advance(Duration::from_millis(1)).await;
+        yield_now().await;
+        assert!(fired.get());
+        assert_eq!(Instant::now() - start, Duration::from_millis(100));
+        time::resume();
+    });
+}
+
+#[test]
+fn real_clock_sleep_never_fires_early() {
+    mudu::block_on(async {
+        for ms in [0u64, 1, 3, 10] {
+            let deadline = Instant::now() + Duration::from_millis(ms);
+            time::sleep_until(deadline).await;
+            assert!(Instant::now() >= deadline);
+            assert!(std::time::Instant::now() >= deadline.into_std());
+        }
+    });
+}
+
+#[test]
+fn a_yielding_task_does_not_starve_timers() {
+    mudu::block_on(async {
+        let stop = Rc::new(Cell::new(false));
+        let s = stop.clone();
+        let spinner = mudu::spawn(async move {
+            while !s.get() {
+                yield_now().await;
+            }
+        });
+        time::sleep(Duration::from_millis(2)).await;
+        stop.set(true);
+        spinner.await.unwrap();
+    });
+}
+
+/// A peer on another thread answers after 20 ms of real time. With the clock paused, a 5 s virtual timeout
+/// must not fire first: while a task waits on I/O the loop gives real I/O a quiet period before it jumps.
+#[test]
+fn paused_clock_does_not_race_a_real_peer() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let peer = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut req = [0u8; 4];
+        conn.read_exact(&mut req).unwrap();
+        // The peer's own work takes real time.
+        std::thread::sleep(Duration::from_millis(20));
+        conn.write_all(b"pong").unwrap();
+    });
+    paused().block_on(async move {
+        let mut std_stream = std::net::TcpStream::connect(addr).unwrap();
+        std_stream.write_all(b"ping").unwrap();
+        std_stream.set_nonblocking(true).unwrap();
+        let stream = mudu::io::IoSource::new(mio::net::TcpStream::from_std(std_stream)).unwrap();
+        let start = Instant::now();
+        let mut buf = [0u8; 4];
+        let read = std::future::poll_fn(|cx| stream.poll_read_with(cx, |mut s| s.read(&mut buf)));
+        let n = time::timeout(Duration::from_secs(5), read)
+            .await
+            .expect("the virtual timeout fired before the real peer answered")
+            .unwrap();
+        assert_eq!(&buf[..n], b"pong");
+        assert!(Instant::now() - start < Duration::from_secs(5));
+    });
+    peer.join().unwrap();
+}
