@@ -3,17 +3,24 @@
 //! ```text
 //! cargo bench --bench runtime_vs_tokio            # all workloads, 9 interleaved rounds
 //! cargo bench --bench runtime_vs_tokio -- 15      # 15 rounds
+//! cargo bench --bench runtime_vs_tokio -- 15 spawn   # only workloads whose name contains "spawn"
+//! PROFILE=mudu cargo bench --bench runtime_vs_tokio  # run mudu alone (for perf record), no table
 //! ```
 //!
 //! Workloads:
 //! - spawn+run+join: spawn 1,000,000 trivial tasks, then await every join handle.
-//! - ping-pong: two tasks hand a token back and forth through wakers, 1,000,000 round trips.
+//! - ping-pong, Send: two tasks hand a token back and forth through wakers, 1,000,000 round trips, with a
+//!   thread-safe flag (atomics and a mutex), spawned with `mudu::spawn` / `tokio::spawn`.
+//! - ping-pong, local: the same with a single-threaded flag (`Cell`, `RefCell`), spawned with
+//!   `mudu::spawn` / tokio's `LocalSet::spawn_local` (tokio's way to run tasks that are not `Send`).
 //!
 //! The contenders run in alternation, round after round, and the table reports medians, so drift of the
 //! machine between rounds hits both alike.
 
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -22,7 +29,9 @@ use std::time::{Duration, Instant};
 const TASKS: usize = 1_000_000;
 const ROUND_TRIPS: usize = 1_000_000;
 
-/// A one-way flag with a waker: the same primitive for both runtimes.
+/// A one-way flag with a waker: the same primitive for both runtimes. It keeps the waiter's waker
+/// registered (refreshing it only when `will_wake` says it changed) and wakes it by reference, so the
+/// round trip costs the runtimes' wake and poll paths, not waker clones.
 #[derive(Default)]
 struct Signal {
     set: AtomicBool,
@@ -32,8 +41,8 @@ struct Signal {
 impl Signal {
     fn notify(&self) {
         self.set.store(true, Ordering::Release);
-        if let Some(w) = self.waker.lock().unwrap().take() {
-            w.wake();
+        if let Some(w) = &*self.waker.lock().unwrap() {
+            w.wake_by_ref();
         }
     }
 
@@ -42,13 +51,72 @@ impl Signal {
             if self.set.swap(false, Ordering::Acquire) {
                 return Poll::Ready(());
             }
-            *self.waker.lock().unwrap() = Some(cx.waker().clone());
+            {
+                let mut slot = self.waker.lock().unwrap();
+                if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    *slot = Some(cx.waker().clone());
+                }
+            }
             if self.set.swap(false, Ordering::Acquire) {
                 return Poll::Ready(());
             }
             Poll::Pending
         })
     }
+}
+
+/// The single-threaded twin of [`Signal`], for tasks that need not be `Send` (mudu's tasks, tokio's
+/// `LocalSet`): no atomics, no lock, so the runtimes' own wake paths are all that is measured.
+#[derive(Default)]
+struct LocalSignal {
+    set: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl LocalSignal {
+    fn notify(&self) {
+        self.set.set(true);
+        if let Some(w) = &*self.waker.borrow() {
+            w.wake_by_ref();
+        }
+    }
+
+    fn wait(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx: &mut Context<'_>| {
+            if self.set.replace(false) {
+                return Poll::Ready(());
+            }
+            let mut slot = self.waker.borrow_mut();
+            if !slot.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *slot = Some(cx.waker().clone());
+            }
+            Poll::Pending
+        })
+    }
+}
+
+async fn local_ping_pong<S, H>(spawn: S, rounds: usize)
+where
+    S: Fn(Pin<Box<dyn Future<Output = ()>>>) -> H,
+    H: Future<Output = ()>,
+{
+    let ping = Rc::new(LocalSignal::default());
+    let pong = Rc::new(LocalSignal::default());
+    let (p1, q1) = (ping.clone(), pong.clone());
+    let a = spawn(Box::pin(async move {
+        for _ in 0..rounds {
+            p1.notify();
+            q1.wait().await;
+        }
+    }));
+    let b = spawn(Box::pin(async move {
+        for _ in 0..rounds {
+            ping.wait().await;
+            pong.notify();
+        }
+    }));
+    a.await;
+    b.await;
 }
 
 async fn ping_pong<S, H>(spawn: S, rounds: usize)
@@ -89,7 +157,9 @@ fn mudu_spawn_join() -> Duration {
 }
 
 fn tokio_spawn_join() -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let start = Instant::now();
     rt.block_on(async {
         let handles: Vec<_> = (0..TASKS).map(|i| tokio::spawn(async move { i })).collect();
@@ -114,7 +184,9 @@ fn mudu_ping_pong() -> Duration {
 }
 
 fn tokio_ping_pong() -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let start = Instant::now();
     rt.block_on(ping_pong(
         |f| {
@@ -126,24 +198,83 @@ fn tokio_ping_pong() -> Duration {
     start.elapsed()
 }
 
+fn mudu_local_ping_pong() -> Duration {
+    let rt = mudu::Runtime::new().unwrap();
+    let start = Instant::now();
+    rt.block_on(local_ping_pong(
+        |f| {
+            let h = mudu::spawn(f);
+            async move { h.await.unwrap() }
+        },
+        ROUND_TRIPS,
+    ));
+    start.elapsed()
+}
+
+fn tokio_local_ping_pong() -> Duration {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let local = tokio::task::LocalSet::new();
+    let start = Instant::now();
+    local.block_on(
+        &rt,
+        local_ping_pong(
+            |f| {
+                let h = tokio::task::spawn_local(f);
+                async move { h.await.unwrap() }
+            },
+            ROUND_TRIPS,
+        ),
+    );
+    start.elapsed()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
 }
 
 fn main() {
-    let rounds: usize = std::env::args()
+    let args: Vec<String> = std::env::args()
         .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(9);
+        .filter(|a| a != "--bench")
+        .collect();
+    let rounds: usize = args.iter().find_map(|a| a.parse().ok()).unwrap_or(9);
+    let filter = args.iter().find(|a| a.parse::<usize>().is_err());
+    let profile = std::env::var("PROFILE").ok();
     type Bench = (&'static str, usize, fn() -> Duration, fn() -> Duration);
-    let benches: [Bench; 2] = [
+    let benches: [Bench; 3] = [
         ("spawn+run+join", TASKS, mudu_spawn_join, tokio_spawn_join),
-        ("ping-pong (round trip)", ROUND_TRIPS, mudu_ping_pong, tokio_ping_pong),
+        (
+            "ping-pong, Send",
+            ROUND_TRIPS,
+            mudu_ping_pong,
+            tokio_ping_pong,
+        ),
+        (
+            "ping-pong, local",
+            ROUND_TRIPS,
+            mudu_local_ping_pong,
+            tokio_local_ping_pong,
+        ),
     ];
     println!("{rounds} interleaved rounds, medians; ns per operation");
-    println!("{:<24} {:>10} {:>10} {:>12}", "workload", "mudu", "tokio", "mudu/tokio");
+    println!(
+        "{:<24} {:>10} {:>10} {:>12}",
+        "workload", "mudu", "tokio", "mudu/tokio"
+    );
     for (name, ops, mudu, tokio) in benches {
+        if filter.is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        if let Some(who) = &profile {
+            let run = if who == "tokio" { tokio } else { mudu };
+            for _ in 0..rounds {
+                run();
+            }
+            continue;
+        }
         // Warm up both once.
         mudu();
         tokio();

@@ -17,7 +17,7 @@
 
 use crate::reactor::Reactor;
 use crate::shared::Shared;
-use crate::task::{self, JoinHandle, RunResult, TaskRef, NOT_BOUND};
+use crate::task::{self, JoinHandle, RunOutcome, TaskRef, NOT_BOUND};
 use mudu_timer::TimeDriver;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -72,11 +72,15 @@ impl Core {
     /// Adds a new task to the task list and queues its first run.
     pub(crate) fn adopt(&self, task: TaskRef) {
         if self.closed.get() {
-            task.shutdown();
+            task.abandon();
             return;
         }
-        let key = self.owned.borrow_mut().insert(task.add_ref());
-        task.header().owned_key.set(key);
+        {
+            let mut owned = self.owned.borrow_mut();
+            let entry = owned.vacant_entry();
+            let key = entry.key();
+            entry.insert(task.adopt(key));
+        }
         self.push(task);
     }
 
@@ -115,13 +119,15 @@ impl Core {
                 return false;
             };
             match task.run() {
-                RunResult::Idle => drop(task),
-                RunResult::Reschedule => self.push(task),
-                RunResult::Complete => {
+                RunOutcome::Released => {}
+                RunOutcome::Reschedule(task) => self.push(task),
+                RunOutcome::Complete(task) => {
                     let key = task.header().owned_key.replace(NOT_BOUND);
                     let owned = self.owned.borrow_mut().try_remove(key);
-                    drop(task);
-                    drop(owned);
+                    match owned {
+                        Some(owned) => task.release_with(owned),
+                        None => drop(task),
+                    }
                 }
             }
         }
@@ -177,7 +183,7 @@ impl Core {
             // New tasks that never reached the loop: not adopted, so cancel them here.
             for task in orphans.drain(..) {
                 if task.header().owned_key.get() == NOT_BOUND {
-                    task.shutdown();
+                    task.abandon();
                 }
             }
             let owned: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();

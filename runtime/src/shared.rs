@@ -59,7 +59,7 @@ impl Shared {
                 Ok(()) => self.unpark(),
                 // The loop has shut down: cancel here. The future is `Send`, so dropping it on this thread is
                 // fine, and the join handle reports the cancellation.
-                Err(task) => task.shutdown(),
+                Err(task) => task.abandon(),
             },
         }
         join

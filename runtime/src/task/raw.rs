@@ -42,8 +42,10 @@ pub(crate) const NOT_BOUND: usize = usize::MAX;
 /// What the loop must do with its reference after running a task once.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum RunResult {
-    /// Pending and not woken: drop the reference.
+    /// Pending and not woken: the reference was released by the state transition; forget it.
     Idle,
+    /// The task was already complete (cancelled at shutdown while queued): drop the reference.
+    Skipped,
     /// Woken while it ran: queue it again.
     Reschedule,
     /// Finished (returned, panicked or cancelled): take it off the loop's task list, drop the reference.
@@ -177,7 +179,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
     // SAFETY: the loop calls this with a live task it holds a reference to.
     let header = unsafe { header(ptr) };
     let Ok(before) = header.state.transition_to_running() else {
-        return RunResult::Idle;
+        return RunResult::Skipped;
     };
     if before.has(CANCELLED) {
         // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.

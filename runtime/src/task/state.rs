@@ -52,10 +52,21 @@ pub(super) enum Submit {
     No,
 }
 
+/// What a wake through an owning waker (`Waker::wake`) must do next.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum WakeByVal {
+    /// The waker's reference now belongs to a queue entry: push the task to its loop.
+    Submit,
+    /// The waker's reference was released; others remain.
+    Released,
+    /// The waker's reference was the last: free the task.
+    Dealloc,
+}
+
 /// What the loop does after a poll returned `Pending`.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum AfterPoll {
-    /// Nobody woke it: drop the poll's reference.
+    /// Nobody woke it: the transition already released the poll's reference.
     Idle,
     /// It was woken while running: queue it again with the poll's reference.
     Reschedule,
@@ -67,9 +78,10 @@ pub(super) enum AfterPoll {
 pub(super) struct State(AtomicUsize);
 
 impl State {
-    /// A new task: scheduled (one reference for the queue entry), with a join handle (one reference).
+    /// A new task: scheduled, with a join handle, and three references: the queue entry, the join handle,
+    /// and the one its loop's task list will hold (reserved until the loop adopts the task).
     pub(super) fn new() -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (2 * REF_ONE)))
+        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (3 * REF_ONE)))
     }
 
     pub(super) fn load(&self) -> Snapshot {
@@ -114,7 +126,9 @@ impl State {
             } else if s & SCHEDULED != 0 {
                 (Some(s & !RUNNING), AfterPoll::Reschedule)
             } else {
-                (Some(s & !RUNNING), AfterPoll::Idle)
+                // An adopted task's list entry holds a reference, so this is never the last one.
+                debug_assert!(Snapshot(s).refs() >= 2);
+                (Some((s & !RUNNING) - REF_ONE), AfterPoll::Idle)
             }
         })
     }
@@ -137,6 +151,28 @@ impl State {
                 (Some(s | SCHEDULED), Submit::No)
             } else {
                 (Some((s | SCHEDULED) + REF_ONE), Submit::Yes)
+            }
+        })
+    }
+
+    /// Any thread, waking the task through an owning waker: the waker's reference becomes the queue
+    /// entry's when the task must be queued, and is released otherwise, in the same atomic step.
+    pub(super) fn transition_to_notified_by_val(&self) -> WakeByVal {
+        self.update(|s| {
+            if s & (COMPLETE | SCHEDULED) != 0 || s & RUNNING != 0 {
+                let next = if s & (COMPLETE | SCHEDULED) == 0 {
+                    s | SCHEDULED
+                } else {
+                    s
+                } - REF_ONE;
+                let out = if Snapshot(s).refs() == 1 {
+                    WakeByVal::Dealloc
+                } else {
+                    WakeByVal::Released
+                };
+                (Some(next), out)
+            } else {
+                (Some(s | SCHEDULED), WakeByVal::Submit)
             }
         })
     }
@@ -201,8 +237,13 @@ impl State {
 
     /// Drops one reference; `true` when it was the last and the task must be freed.
     pub(super) fn ref_dec(&self) -> bool {
-        let prev = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
-        debug_assert!(prev.refs() >= 1);
-        prev.refs() == 1
+        self.ref_dec_n(1)
+    }
+
+    /// Drops `n` references at once; `true` when they were the last.
+    pub(super) fn ref_dec_n(&self, n: usize) -> bool {
+        let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.refs() >= n);
+        prev.refs() == n
     }
 }

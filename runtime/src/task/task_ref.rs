@@ -1,6 +1,6 @@
 //! An owned reference to a task, and the scheduling of a woken task onto its loop.
 
-use super::raw::{header, Header, RunResult};
+use super::raw::{header, Header, RunResult, NOT_BOUND};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -30,16 +30,51 @@ impl TaskRef {
         unsafe { header(self.ptr) }
     }
 
-    /// Another reference to the same task.
-    pub(crate) fn add_ref(&self) -> TaskRef {
-        self.header().state.ref_inc();
-        TaskRef { ptr: self.ptr }
+    /// Loop thread: records `key` as the task's place in its loop's task list and hands out the reference
+    /// reserved for that list at allocation. Called once per task.
+    pub(crate) fn adopt(&self, key: usize) -> TaskRef {
+        debug_assert_eq!(self.header().owned_key.get(), NOT_BOUND);
+        self.header().owned_key.set(key);
+        // SAFETY: every task is allocated with one reference reserved for its task list, and a task is
+        // adopted or abandoned exactly once.
+        unsafe { TaskRef::from_raw(self.ptr) }
     }
 
-    /// Owning loop's thread only: polls the task once.
-    pub(crate) fn run(&self) -> RunResult {
+    /// Cancels a task that no loop will adopt (its loop has shut down) and releases the reference
+    /// reserved for the task list. On the spawning thread (`Send` futures only) or the loop's.
+    pub(crate) fn abandon(self) {
+        self.shutdown();
+        // SAFETY: as in `adopt`: the reserved reference is handed out once, here instead of there.
+        drop(unsafe { TaskRef::from_raw(self.ptr) });
+    }
+
+    /// Releases this reference and `other`, which must name the same task, with one atomic operation.
+    pub(crate) fn release_with(self, other: TaskRef) {
+        debug_assert_eq!(self.ptr, other.ptr);
+        let ptr = self.ptr;
+        std::mem::forget(other);
+        std::mem::forget(self);
+        // SAFETY: the two forgotten references kept the task alive until this point.
+        let header = unsafe { header(ptr) };
+        if header.state.ref_dec_n(2) {
+            // SAFETY: those were the last references.
+            unsafe { (header.vtable.dealloc)(ptr) }
+        }
+    }
+
+    /// Owning loop's thread only: polls the task once, consuming this (queue entry's) reference.
+    pub(crate) fn run(self) -> RunOutcome {
         // SAFETY: this reference keeps the task alive; the loop runs its own tasks on its own thread.
-        unsafe { (self.header().vtable.poll)(self.ptr) }
+        match unsafe { (self.header().vtable.poll)(self.ptr) } {
+            RunResult::Idle => {
+                // The state transition released this reference already.
+                std::mem::forget(self);
+                RunOutcome::Released
+            }
+            RunResult::Skipped => RunOutcome::Released,
+            RunResult::Reschedule => RunOutcome::Reschedule(self),
+            RunResult::Complete => RunOutcome::Complete(self),
+        }
     }
 
     /// Drops the future of a task that is not complete and not running, completing it as cancelled.
@@ -61,6 +96,16 @@ impl Drop for TaskRef {
             unsafe { (self.header().vtable.dealloc)(self.ptr) }
         }
     }
+}
+
+/// What became of a run-queue entry after one run.
+pub(crate) enum RunOutcome {
+    /// Its reference is gone; nothing more to do.
+    Released,
+    /// Woken while it ran: queue the entry again.
+    Reschedule(TaskRef),
+    /// Finished: take the task off its loop's task list.
+    Complete(TaskRef),
 }
 
 /// Queues a woken task on its loop: the local run queue when called on that loop's thread (no lock, no

@@ -8,7 +8,7 @@
 //! the loop's inject queue.
 
 use super::raw::{header, Header};
-use super::state::Submit;
+use super::state::{Submit, WakeByVal};
 use super::task_ref::{schedule, TaskRef};
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -38,10 +38,15 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(data: *const ()) {
-    // SAFETY: this waker owns a reference, so the task is alive for both calls.
-    unsafe {
-        wake_by_ref(data);
-        drop_waker(data);
+    let ptr = ptr_of(data);
+    // SAFETY: this waker owns a reference, so the task is alive.
+    let header = unsafe { header(ptr) };
+    match header.state.transition_to_notified_by_val() {
+        // SAFETY: the transition gave the waker's reference to the queue entry.
+        WakeByVal::Submit => schedule(unsafe { TaskRef::from_raw(ptr) }),
+        WakeByVal::Released => {}
+        // SAFETY: the waker's reference was the last one; nothing else can reach the task.
+        WakeByVal::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
     }
 }
 
