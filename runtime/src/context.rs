@@ -6,7 +6,7 @@
 
 use crate::core::Core;
 use crate::shared::Shared;
-use crate::task::TaskRef;
+use crate::task::Notified;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -54,7 +54,7 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
 
 /// Pushes a woken task to the local run queue when this thread runs the task's loop; gives it back
 /// otherwise.
-pub(crate) fn schedule_local(task: TaskRef) -> Option<TaskRef> {
+pub(crate) fn schedule_local(task: Notified) -> Option<Notified> {
     let mut task = Some(task);
     let _ = CURRENT.try_with(|c| {
         if let Some(core) = c.borrow().as_ref() {
@@ -69,7 +69,7 @@ pub(crate) fn schedule_local(task: TaskRef) -> Option<TaskRef> {
 
 /// Adopts a freshly spawned task on the current loop if that loop is the one behind `shared`; gives it back
 /// otherwise.
-pub(crate) fn spawn_local_if_current(shared: &Arc<Shared>, task: TaskRef) -> Option<TaskRef> {
+pub(crate) fn spawn_local_if_current(shared: &Arc<Shared>, task: Notified) -> Option<Notified> {
     let mut task = Some(task);
     let _ = CURRENT.try_with(|c| {
         if let Some(core) = c.borrow().as_ref() {

@@ -17,7 +17,7 @@
 
 use crate::reactor::Reactor;
 use crate::shared::Shared;
-use crate::task::{self, JoinHandle, RunOutcome, TaskRef, NOT_BOUND};
+use crate::task::{self, JoinHandle, Notified, RunResult, TaskRef, DETACHED};
 use mudu_timer::TimeDriver;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -42,7 +42,7 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) time: Rc<TimeDriver>,
-    run_queue: RefCell<VecDeque<TaskRef>>,
+    run_queue: RefCell<VecDeque<Notified>>,
     /// Every task of this loop that has not completed, so shutdown can drop their futures.
     owned: RefCell<Slab<TaskRef>>,
     config: Config,
@@ -64,13 +64,13 @@ impl Core {
         })
     }
 
-    /// Queues a task that is already adopted.
-    pub(crate) fn push(&self, task: TaskRef) {
+    /// Queues an entry for a task that is already adopted.
+    pub(crate) fn push(&self, task: Notified) {
         self.run_queue.borrow_mut().push_back(task);
     }
 
     /// Adds a new task to the task list and queues its first run.
-    pub(crate) fn adopt(&self, task: TaskRef) {
+    pub(crate) fn adopt(&self, task: Notified) {
         if self.closed.get() {
             task.abandon();
             return;
@@ -103,7 +103,7 @@ impl Core {
         let mut injected = Vec::new();
         self.shared.inject.drain_into(&mut injected);
         for task in injected {
-            if task.header().owned_key.get() == NOT_BOUND {
+            if task.is_new() {
                 self.adopt(task);
             } else {
                 self.push(task);
@@ -118,17 +118,11 @@ impl Core {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 return false;
             };
-            match task.run() {
-                RunOutcome::Released => {}
-                RunOutcome::Reschedule(task) => self.push(task),
-                RunOutcome::Complete(task) => {
-                    let key = task.header().owned_key.replace(NOT_BOUND);
-                    let owned = self.owned.borrow_mut().try_remove(key);
-                    match owned {
-                        Some(owned) => task.release_with(owned),
-                        None => drop(task),
-                    }
-                }
+            let key = task.header().owned_key.get();
+            if let RunResult::Complete { scheduled } = task.run() {
+                let owned = self.owned.borrow_mut().remove(key);
+                owned.header().owned_key.set(DETACHED);
+                owned.release(scheduled);
             }
         }
         !self.run_queue.borrow().is_empty()
@@ -178,25 +172,23 @@ impl Core {
     /// so destructors may still spawn (cancelled at once) or touch timers and I/O.
     pub(crate) fn shutdown(&self) {
         self.closed.set(true);
-        let mut orphans: Vec<TaskRef> = self.shared.inject.close().into();
+        let mut entries: Vec<Notified> = self.shared.inject.close().into();
         loop {
-            // New tasks that never reached the loop: not adopted, so cancel them here.
-            for task in orphans.drain(..) {
-                if task.header().owned_key.get() == NOT_BOUND {
-                    task.abandon();
-                }
-            }
             let owned: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();
-            for task in &owned {
-                task.header().owned_key.set(NOT_BOUND);
-                task.shutdown();
+            let cancelled_any = !owned.is_empty();
+            for task in owned {
+                task.cancel();
             }
-            drop(owned);
-            let queued: Vec<TaskRef> = self.run_queue.borrow_mut().drain(..).collect();
-            let done = queued.is_empty() && self.owned.borrow().is_empty();
-            drop(queued);
-            if done && self.owned.borrow().is_empty() {
+            entries.extend(self.run_queue.borrow_mut().drain(..));
+            if !cancelled_any && entries.is_empty() {
                 break;
+            }
+            for entry in entries.drain(..) {
+                if entry.is_new() {
+                    entry.abandon();
+                } else {
+                    entry.release();
+                }
             }
         }
         self.reactor.shut_down();

@@ -6,14 +6,14 @@
 
 use crate::inject::Inject;
 use crate::parker::Parker;
-use crate::task::{self, JoinHandle, TaskRef};
+use crate::task::{self, JoinHandle, Notified};
 use std::future::Future;
 use std::sync::Arc;
 
 /// The thread-safe half of one event loop.
 pub(crate) struct Shared {
     /// Tasks handed to the loop by other threads: new ones from `Handle::spawn`, and woken ones.
-    pub(crate) inject: Inject<TaskRef>,
+    pub(crate) inject: Inject<Notified>,
     /// Park handshake: whether a pusher must wake the poll.
     pub(crate) parker: Parker,
     /// Wakes the loop's `epoll_wait` (an eventfd registered with the loop's `mio::Poll`).
@@ -37,12 +37,12 @@ impl Shared {
         }
     }
 
-    /// Any thread other than the loop's: queues `task` and wakes the loop. On a closed loop the reference is
-    /// dropped: the loop cancelled the task's future when it shut down.
-    pub(crate) fn schedule_remote(&self, task: TaskRef) {
+    /// Any thread other than the loop's: queues `task` and wakes the loop. A closed loop refuses the entry,
+    /// which is then disposed of here: the loop cancels (or has cancelled) the task's future itself.
+    pub(crate) fn schedule_remote(&self, task: Notified) {
         match self.inject.push(task) {
             Ok(()) => self.unpark(),
-            Err(task) => drop(task),
+            Err(task) => task.release(),
         }
     }
 

@@ -2,8 +2,8 @@
 
 use super::join_error::JoinError;
 use super::raw::{header, Header};
-use super::state::{Submit, COMPLETE};
-use super::task_ref::{schedule, TaskRef};
+use super::state::COMPLETE;
+use super::task_ref::{schedule, Notified, TaskRef};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -59,9 +59,9 @@ impl<T> JoinHandle<T> {
     /// handle then yields a [`JoinError`] for which [`is_cancelled`](JoinError::is_cancelled) holds. Aborting a
     /// finished task does nothing: its output is kept.
     pub fn abort(&self) {
-        if self.header().state.transition_to_cancelled() == Submit::Yes {
-            // SAFETY: the transition added one reference for the queue entry; the entry takes it.
-            schedule(unsafe { TaskRef::from_raw(self.ptr) });
+        if self.header().state.transition_to_cancelled() {
+            // SAFETY: the transition set `SCHEDULED` for this entry.
+            schedule(unsafe { Notified::from_raw(self.ptr) });
         }
     }
 

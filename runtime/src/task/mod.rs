@@ -16,22 +16,22 @@ pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use yield_now::yield_now;
 
-pub(crate) use raw::NOT_BOUND;
-pub(crate) use task_ref::{RunOutcome, TaskRef};
+pub(crate) use raw::{RunResult, DETACHED};
+pub(crate) use task_ref::{Notified, TaskRef};
 
 use crate::shared::Shared;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Allocates a task for `future` on the loop behind `shared`: returns its first run-queue entry (not yet
+/// Allocates a task for `future` on the loop behind `shared`: returns its first queue entry (not yet
 /// queued) and its join handle. The task also carries the reference its loop's task list will hold, which
-/// [`TaskRef::adopt`] or [`TaskRef::abandon`] hands out.
-pub(crate) fn new_task<F>(future: F, shared: Arc<Shared>) -> (TaskRef, JoinHandle<F::Output>)
+/// [`Notified::adopt`] or [`Notified::abandon`] hands out.
+pub(crate) fn new_task<F>(future: F, shared: Arc<Shared>) -> (Notified, JoinHandle<F::Output>)
 where
     F: Future + 'static,
 {
     let ptr = raw::allocate(future, shared);
-    // SAFETY: `allocate` starts the count at three: the queue entry, the join handle, and the reserved
-    // task-list reference, which stays inside the task until adoption.
-    unsafe { (TaskRef::from_raw(ptr), JoinHandle::from_raw(ptr)) }
+    // SAFETY: `allocate` starts the task scheduled (this first entry) with the join handle's reference and
+    // the reserved task-list reference, which stays inside the task until adoption.
+    unsafe { (Notified::from_raw(ptr), JoinHandle::from_raw(ptr)) }
 }

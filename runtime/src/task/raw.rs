@@ -19,12 +19,14 @@
 //!   that ends the future (completion, abort, shutdown) runs there, before the loop lets go of the task.
 //! - The stage is written by the loop only before `COMPLETE` is set; after that it belongs to whoever holds
 //!   join interest (the `JoinHandle`), or to the loop if there is none (see `state.rs`).
+//! - Queue entries hold no reference (see state.rs): an incomplete task is kept alive by its loop's
+//!   task list, and a complete one with an entry still out by the reference that entry inherited.
 //! - The cell is freed when the reference count drops to zero, on whatever thread drops the last
 //!   reference. By then the future is gone and the output was taken or dropped, so freeing touches only
 //!   `Send` data (the join waker and the `Arc` of the loop).
 
 use super::join_error::JoinError;
-use super::state::{AfterPoll, Snapshot, State, CANCELLED, JOIN_INTEREST, JOIN_WAKER};
+use super::state::{Snapshot, State, Taken, COMPLETE, JOIN_INTEREST, JOIN_WAKER, SCHEDULED};
 use super::waker;
 use crate::shared::Shared;
 use std::cell::{Cell as StdCell, UnsafeCell};
@@ -38,24 +40,26 @@ use std::task::{Context, Poll, Waker};
 
 /// `owned_key` of a task no loop has adopted yet.
 pub(crate) const NOT_BOUND: usize = usize::MAX;
+/// `owned_key` of a task that has left its loop's task list (it completed).
+pub(crate) const DETACHED: usize = usize::MAX - 1;
 
-/// What the loop must do with its reference after running a task once.
+/// What became of a task the loop took off a queue.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum RunResult {
-    /// Pending and not woken: the reference was released by the state transition; forget it.
-    Idle,
-    /// The task was already complete (cancelled at shutdown while queued): drop the reference.
-    Skipped,
-    /// Woken while it ran: queue it again.
-    Reschedule,
-    /// Finished (returned, panicked or cancelled): take it off the loop's task list, drop the reference.
-    Complete,
+    /// Polled, still pending. Nothing to do: a wake queues it again.
+    Pending,
+    /// Finished (returned, panicked or cancelled). The loop must take it off its task list and release
+    /// that reference, unless `scheduled`: then a queue entry is still out and inherits it.
+    Complete { scheduled: bool },
+    /// It had completed while the entry was out; the entry's reference is released, and if `last` the
+    /// task must be freed.
+    Stale { last: bool },
 }
 
 /// Type-erased operations on a `Cell<F>`.
 pub(super) struct Vtable {
     pub(super) poll: unsafe fn(NonNull<Header>) -> RunResult,
-    pub(super) shutdown: unsafe fn(NonNull<Header>),
+    pub(super) shutdown: unsafe fn(NonNull<Header>) -> Snapshot,
     pub(super) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
     pub(super) drop_output: unsafe fn(NonNull<Header>),
     pub(super) dealloc: unsafe fn(NonNull<Header>),
@@ -99,8 +103,9 @@ impl<F: Future + 'static> VtableFor<F> {
     };
 }
 
-/// Allocates a task for `future`, owned by the loop behind `shared`. The state starts with two references:
-/// one for the join handle, one for the first run-queue entry.
+/// Allocates a task for `future`, owned by the loop behind `shared`. The state starts scheduled (the caller
+/// holds its first queue entry) with two references: the join handle's and the one reserved for the
+/// loop's task list.
 pub(super) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> NonNull<Header> {
     let cell = Box::new(Cell {
         header: Header {
@@ -137,10 +142,14 @@ fn quietly(f: impl FnOnce()) {
 }
 
 /// Stores `result`, publishes completion and notifies the joiner. The future must already be dropped.
+/// Returns the state after completion.
 ///
 /// # Safety
 /// Loop thread, `ptr` a live `Cell<F>` whose stage is not `Running`.
-unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, JoinError>) {
+unsafe fn complete<F: Future>(
+    ptr: NonNull<Header>,
+    result: Result<F::Output, JoinError>,
+) -> Snapshot {
     // SAFETY: per the ground rules the loop owns the stage until `COMPLETE` is published below.
     unsafe { *stage::<F>(ptr) = Stage::Finished(result) };
     // SAFETY: `ptr` is live.
@@ -156,6 +165,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Jo
             waker.wake_by_ref();
         }
     }
+    snapshot
 }
 
 /// Drops the future (catching a panic in its destructor) and completes the task as cancelled.
@@ -163,7 +173,7 @@ unsafe fn complete<F: Future>(ptr: NonNull<Header>, result: Result<F::Output, Jo
 /// # Safety
 /// Loop thread (or, for a task no loop has adopted, the thread that holds it), `ptr` a live `Cell<F>` whose
 /// stage is `Running` and which is not being polled.
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Snapshot {
     // SAFETY: the caller has exclusive access to the running stage.
     let stage = unsafe { stage::<F>(ptr) };
     let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
@@ -172,25 +182,28 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) {
         Err(payload) => JoinError::panic(payload),
     };
     // SAFETY: the future is gone; same thread and cell as above.
-    unsafe { complete::<F>(ptr, Err(err)) };
+    unsafe { complete::<F>(ptr, Err(err)) }
 }
 
 unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
-    // SAFETY: the loop calls this with a live task it holds a reference to.
+    // SAFETY: the loop calls this with a task whose queue entry it holds, which keeps it alive.
     let header = unsafe { header(ptr) };
-    let Ok(before) = header.state.transition_to_running() else {
-        return RunResult::Skipped;
-    };
-    if before.has(CANCELLED) {
-        // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
-        unsafe { cancel::<F>(ptr) };
-        return RunResult::Complete;
+    match header.state.take_scheduled() {
+        Taken::Stale { last } => return RunResult::Stale { last },
+        Taken::Run { cancelled: true } => {
+            // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
+            let after = unsafe { cancel::<F>(ptr) };
+            return RunResult::Complete {
+                scheduled: after.has(SCHEDULED),
+            };
+        }
+        Taken::Run { cancelled: false } => {}
     }
-    // The poll borrows the loop's reference: this waker must not drop one.
-    // SAFETY: the task stays alive for the whole poll because the caller holds a reference.
+    // The poll owns no reference: this waker must never be dropped (clones take their own).
+    // SAFETY: the task list's reference keeps the task alive for the whole poll.
     let waker = ManuallyDrop::new(unsafe { waker::borrowed(ptr) });
     let mut cx = Context::from_waker(&waker);
-    // SAFETY: `RUNNING` gives this thread exclusive access to the stage.
+    // SAFETY: only the loop thread touches the running stage, and it is not re-entered.
     let stage = unsafe { stage::<F>(ptr) };
     let polled = catch_unwind(AssertUnwindSafe(|| match stage {
         // SAFETY: the future lives inside the heap cell and is never moved until it is dropped in place.
@@ -198,30 +211,22 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
         _ => unreachable!("a task is polled only while its future is alive"),
     }));
     let result = match polled {
-        Ok(Poll::Pending) => {
-            return match header.state.transition_to_idle() {
-                AfterPoll::Idle => RunResult::Idle,
-                AfterPoll::Reschedule => RunResult::Reschedule,
-                AfterPoll::Cancel => {
-                    // SAFETY: loop thread, stage still `Running`.
-                    unsafe { cancel::<F>(ptr) };
-                    RunResult::Complete
-                }
-            };
-        }
+        Ok(Poll::Pending) => return RunResult::Pending,
         Ok(Poll::Ready(output)) => Ok(output),
         Err(payload) => Err(JoinError::panic(payload)),
     };
     quietly(|| *stage = Stage::Consumed);
     // SAFETY: loop thread, the future was just dropped.
-    unsafe { complete::<F>(ptr, result) };
-    RunResult::Complete
+    let after = unsafe { complete::<F>(ptr, result) };
+    RunResult::Complete {
+        scheduled: after.has(SCHEDULED),
+    }
 }
 
-unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) {
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> Snapshot {
     // SAFETY: the caller (loop shutdown, or a spawn into a closed loop) owns the task's stage, which is
     // still `Running` because the task is not complete.
-    unsafe { cancel::<F>(ptr) };
+    unsafe { cancel::<F>(ptr) }
 }
 
 /// Decides whether the join handle may take the output now; registers `waker` otherwise.
@@ -232,7 +237,7 @@ unsafe fn can_read_output(ptr: NonNull<Header>, waker: &Waker) -> bool {
     // SAFETY: live per the caller.
     let header = unsafe { header(ptr) };
     let snapshot = header.state.load();
-    if snapshot.has(super::state::COMPLETE) {
+    if snapshot.has(COMPLETE) {
         return true;
     }
     if snapshot.has(JOIN_WAKER) {

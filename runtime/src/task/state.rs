@@ -1,32 +1,36 @@
 //! The task state word: lifecycle flags and the reference count packed in one atomic.
 //!
 //! ```text
-//!  63 ........................ 6   5          4             3          2          1         0
-//! +-----------------------------+------------+-------------+----------+----------+---------+-----------+
-//! |       reference count       | JOIN_WAKER | JOIN_INTEREST| CANCELLED| COMPLETE | RUNNING | SCHEDULED |
-//! +-----------------------------+------------+-------------+----------+----------+---------+-----------+
+//!  63 ....................... 5   4            3              2           1          0
+//! +----------------------------+------------+---------------+-----------+----------+-----------+
+//! |      reference count       | JOIN_WAKER | JOIN_INTEREST | CANCELLED | COMPLETE | SCHEDULED |
+//! +----------------------------+------------+---------------+-----------+----------+-----------+
 //! ```
 //!
-//! - `SCHEDULED`: the task sits in a run queue (local or inject), and that queue entry holds a reference. A wake
-//!   while `RUNNING` only sets the bit: the loop re-queues the task after the poll, reusing the poll's reference.
-//! - `RUNNING`: the owning loop is polling the future. Only that loop's thread sets or clears it.
+//! - `SCHEDULED`: exactly one queue entry (local run queue or inject queue) points at the task. Entries hold
+//!   no reference of their own: while the task is not complete, the reference of its loop's task list
+//!   keeps it alive (or, before the loop adopts it, the reference reserved for that list). If the task
+//!   completes while an entry is still out, that list reference passes to the entry, and whoever clears
+//!   `SCHEDULED` of the complete task (the loop taking the entry, or a thread whose push was refused)
+//!   releases it.
 //! - `COMPLETE`: the future is gone and the stage holds the result (or nothing, once taken). Never cleared.
-//! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it picks the task up.
+//! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it takes the entry.
 //! - `JOIN_INTEREST`: a `JoinHandle` exists. Whoever clears it or sets `COMPLETE` second drops the output.
 //! - `JOIN_WAKER`: the join waker slot is filled and belongs to the runtime, which may read it on completion.
 //!   The `JoinHandle` writes the slot only while this bit is clear and the task is not complete.
 //!
-//! Every transition is one compare-and-swap loop, so any thread may race any other on this word.
+//! A wake costs one atomic operation (setting `SCHEDULED`) and taking an entry costs one (clearing it);
+//! a poll that returns `Pending` costs none. Every transition is one compare-and-swap loop, so any thread
+//! may race any other on this word.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub(super) const SCHEDULED: usize = 1 << 0;
-pub(super) const RUNNING: usize = 1 << 1;
-pub(super) const COMPLETE: usize = 1 << 2;
-pub(super) const CANCELLED: usize = 1 << 3;
-pub(super) const JOIN_INTEREST: usize = 1 << 4;
-pub(super) const JOIN_WAKER: usize = 1 << 5;
-const REF_SHIFT: usize = 6;
+pub(super) const COMPLETE: usize = 1 << 1;
+pub(super) const CANCELLED: usize = 1 << 2;
+pub(super) const JOIN_INTEREST: usize = 1 << 3;
+pub(super) const JOIN_WAKER: usize = 1 << 4;
+const REF_SHIFT: usize = 5;
 const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// A copy of the state word at one moment.
@@ -43,45 +47,36 @@ impl Snapshot {
     }
 }
 
-/// What the caller of a wake or abort transition must do next.
+/// What the loop found when it took a queue entry.
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Submit {
-    /// A reference was added for a queue entry: push the task to its loop.
-    Yes,
-    /// Nothing to do: already queued, running, or complete.
-    No,
+pub(super) enum Taken {
+    /// Poll the task (`cancelled`: drop its future instead).
+    Run { cancelled: bool },
+    /// The task completed while the entry was out; the entry's reference was released, and `last` says
+    /// whether it was the last one (the caller then frees the task).
+    Stale { last: bool },
 }
 
-/// What a wake through an owning waker (`Waker::wake`) must do next.
+/// What a wake through an owning waker (`Waker::wake`) must do next. The waker's reference is released
+/// by the transition in every case.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum WakeByVal {
-    /// The waker's reference now belongs to a queue entry: push the task to its loop.
+    /// Queue an entry for the task.
     Submit,
-    /// The waker's reference was released; others remain.
-    Released,
+    /// Nothing more.
+    Done,
     /// The waker's reference was the last: free the task.
     Dealloc,
-}
-
-/// What the loop does after a poll returned `Pending`.
-#[derive(Debug, PartialEq, Eq)]
-pub(super) enum AfterPoll {
-    /// Nobody woke it: the transition already released the poll's reference.
-    Idle,
-    /// It was woken while running: queue it again with the poll's reference.
-    Reschedule,
-    /// It was aborted while running: cancel it now.
-    Cancel,
 }
 
 /// The atomic state word of one task.
 pub(super) struct State(AtomicUsize);
 
 impl State {
-    /// A new task: scheduled, with a join handle, and three references: the queue entry, the join handle,
-    /// and the one its loop's task list will hold (reserved until the loop adopts the task).
+    /// A new task: scheduled (its first queue entry is out), with a join handle, and two references:
+    /// the join handle's and the one reserved for its loop's task list.
     pub(super) fn new() -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (3 * REF_ONE)))
+        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (2 * REF_ONE)))
     }
 
     pub(super) fn load(&self) -> Snapshot {
@@ -104,88 +99,68 @@ impl State {
         }
     }
 
-    /// Loop thread, taking a task off a queue: clears `SCHEDULED`, sets `RUNNING`. Returns the snapshot before,
-    /// or `Err` when the task is already complete (the queue entry is then just dropped).
-    pub(super) fn transition_to_running(&self) -> Result<Snapshot, ()> {
+    /// The holder of a queue entry takes it: clears `SCHEDULED`. On a complete task this also releases the
+    /// reference the entry inherited at completion.
+    pub(super) fn take_scheduled(&self) -> Taken {
         self.update(|s| {
-            debug_assert!(s & SCHEDULED != 0 && s & RUNNING == 0);
+            debug_assert!(
+                s & SCHEDULED != 0,
+                "a queue entry exists only while SCHEDULED is set"
+            );
             if s & COMPLETE != 0 {
-                (Some(s & !SCHEDULED), Err(()))
+                let last = Snapshot(s).refs() == 1;
+                (Some((s & !SCHEDULED) - REF_ONE), Taken::Stale { last })
             } else {
-                (Some((s & !SCHEDULED) | RUNNING), Ok(Snapshot(s)))
+                let cancelled = s & CANCELLED != 0;
+                (Some(s & !SCHEDULED), Taken::Run { cancelled })
             }
         })
     }
 
-    /// Loop thread, after a `Pending` poll.
-    pub(super) fn transition_to_idle(&self) -> AfterPoll {
-        self.update(|s| {
-            debug_assert!(s & RUNNING != 0);
-            if s & CANCELLED != 0 {
-                (None, AfterPoll::Cancel)
-            } else if s & SCHEDULED != 0 {
-                (Some(s & !RUNNING), AfterPoll::Reschedule)
-            } else {
-                // An adopted task's list entry holds a reference, so this is never the last one.
-                debug_assert!(Snapshot(s).refs() >= 2);
-                (Some((s & !RUNNING) - REF_ONE), AfterPoll::Idle)
-            }
-        })
-    }
-
-    /// Loop thread, once the result is stored: sets `COMPLETE`, clears `RUNNING`. Returns the new snapshot.
+    /// Loop thread, once the result is stored: sets `COMPLETE`. Returns the new snapshot; if it has
+    /// `SCHEDULED`, the caller's task-list reference now belongs to the outstanding queue entry.
     pub(super) fn transition_to_complete(&self) -> Snapshot {
         self.update(|s| {
             debug_assert!(s & COMPLETE == 0);
-            let next = (s | COMPLETE) & !RUNNING;
+            let next = s | COMPLETE;
             (Some(next), Snapshot(next))
         })
     }
 
-    /// Any thread, waking the task.
-    pub(super) fn transition_to_notified(&self) -> Submit {
+    /// Any thread, waking the task through a borrowed waker: `true` when the caller must queue an entry.
+    pub(super) fn transition_to_notified(&self) -> bool {
         self.update(|s| {
             if s & (COMPLETE | SCHEDULED) != 0 {
-                (None, Submit::No)
-            } else if s & RUNNING != 0 {
-                (Some(s | SCHEDULED), Submit::No)
+                (None, false)
             } else {
-                (Some((s | SCHEDULED) + REF_ONE), Submit::Yes)
+                (Some(s | SCHEDULED), true)
             }
         })
     }
 
-    /// Any thread, waking the task through an owning waker: the waker's reference becomes the queue
-    /// entry's when the task must be queued, and is released otherwise, in the same atomic step.
+    /// Any thread, waking the task through an owning waker, whose reference is released in the same step.
     pub(super) fn transition_to_notified_by_val(&self) -> WakeByVal {
         self.update(|s| {
-            if s & (COMPLETE | SCHEDULED) != 0 || s & RUNNING != 0 {
-                let next = if s & (COMPLETE | SCHEDULED) == 0 {
-                    s | SCHEDULED
-                } else {
-                    s
-                } - REF_ONE;
-                let out = if Snapshot(s).refs() == 1 {
-                    WakeByVal::Dealloc
-                } else {
-                    WakeByVal::Released
-                };
-                (Some(next), out)
+            debug_assert!(Snapshot(s).refs() >= 1);
+            if s & (COMPLETE | SCHEDULED) == 0 {
+                (Some((s | SCHEDULED) - REF_ONE), WakeByVal::Submit)
+            } else if Snapshot(s).refs() == 1 {
+                (Some(s - REF_ONE), WakeByVal::Dealloc)
             } else {
-                (Some(s | SCHEDULED), WakeByVal::Submit)
+                (Some(s - REF_ONE), WakeByVal::Done)
             }
         })
     }
 
-    /// Any thread, aborting the task.
-    pub(super) fn transition_to_cancelled(&self) -> Submit {
+    /// Any thread, aborting the task: `true` when the caller must queue an entry.
+    pub(super) fn transition_to_cancelled(&self) -> bool {
         self.update(|s| {
             if s & (COMPLETE | CANCELLED) != 0 {
-                (None, Submit::No)
-            } else if s & (RUNNING | SCHEDULED) != 0 {
-                (Some(s | CANCELLED), Submit::No)
+                (None, false)
+            } else if s & SCHEDULED != 0 {
+                (Some(s | CANCELLED), false)
             } else {
-                (Some((s | CANCELLED | SCHEDULED) + REF_ONE), Submit::Yes)
+                (Some(s | CANCELLED | SCHEDULED), true)
             }
         })
     }
@@ -237,13 +212,8 @@ impl State {
 
     /// Drops one reference; `true` when it was the last and the task must be freed.
     pub(super) fn ref_dec(&self) -> bool {
-        self.ref_dec_n(1)
-    }
-
-    /// Drops `n` references at once; `true` when they were the last.
-    pub(super) fn ref_dec_n(&self, n: usize) -> bool {
-        let prev = Snapshot(self.0.fetch_sub(n * REF_ONE, Ordering::AcqRel));
-        debug_assert!(prev.refs() >= n);
-        prev.refs() == n
+        let prev = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
+        debug_assert!(prev.refs() >= 1);
+        prev.refs() == 1
     }
 }

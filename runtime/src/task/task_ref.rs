@@ -1,20 +1,16 @@
-//! An owned reference to a task, and the scheduling of a woken task onto its loop.
+//! References to a task: counted ones ([`TaskRef`]) and queue entries ([`Notified`]), and the scheduling
+//! of a woken task onto its loop.
 
-use super::raw::{header, Header, RunResult, NOT_BOUND};
+use super::raw::{header, Header, RunResult, DETACHED, NOT_BOUND};
+use super::state::SCHEDULED;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-/// One counted reference to a task: a run-queue entry, an entry in a loop's task list, or a waker's.
-/// Dropping it releases the reference and frees the task if it was the last.
+/// One counted reference to a task: the one held by its loop's task list. Dropping it releases the
+/// reference and frees the task if it was the last.
 pub(crate) struct TaskRef {
     ptr: NonNull<Header>,
 }
-
-// SAFETY: a `TaskRef` moves between threads only as a queue entry (a wake from another thread goes through
-// the inject queue). Off the owning loop's thread it touches nothing but the atomic state word and the
-// `Send + Sync` owner `Arc`; the future is polled and dropped on the owning loop only (see raw.rs), and the
-// last reference can only be released off-loop once the future is gone.
-unsafe impl Send for TaskRef {}
 
 impl TaskRef {
     /// Adopts one reference to the task at `ptr`.
@@ -30,65 +26,25 @@ impl TaskRef {
         unsafe { header(self.ptr) }
     }
 
-    /// Loop thread: records `key` as the task's place in its loop's task list and hands out the reference
-    /// reserved for that list at allocation. Called once per task.
-    pub(crate) fn adopt(&self, key: usize) -> TaskRef {
-        debug_assert_eq!(self.header().owned_key.get(), NOT_BOUND);
-        self.header().owned_key.set(key);
-        // SAFETY: every task is allocated with one reference reserved for its task list, and a task is
-        // adopted or abandoned exactly once.
-        unsafe { TaskRef::from_raw(self.ptr) }
+    /// Loop thread, shutdown: drops the future of this (not complete, not running) task, completing it as
+    /// cancelled, and releases the list reference unless a queue entry inherits it.
+    pub(crate) fn cancel(self) {
+        self.header().owned_key.set(DETACHED);
+        // SAFETY: the task is alive (this reference), not complete (it is still on the task list) and not
+        // being polled; the loop's thread may drop its future.
+        let after = unsafe { (self.header().vtable.shutdown)(self.ptr) };
+        self.release(after.has(SCHEDULED));
     }
 
-    /// Cancels a task that no loop will adopt (its loop has shut down) and releases the reference
-    /// reserved for the task list. On the spawning thread (`Send` futures only) or the loop's.
-    pub(crate) fn abandon(self) {
-        self.shutdown();
-        // SAFETY: as in `adopt`: the reserved reference is handed out once, here instead of there.
-        drop(unsafe { TaskRef::from_raw(self.ptr) });
-    }
-
-    /// Releases this reference and `other`, which must name the same task, with one atomic operation.
-    pub(crate) fn release_with(self, other: TaskRef) {
-        debug_assert_eq!(self.ptr, other.ptr);
-        let ptr = self.ptr;
-        std::mem::forget(other);
-        std::mem::forget(self);
-        // SAFETY: the two forgotten references kept the task alive until this point.
-        let header = unsafe { header(ptr) };
-        if header.state.ref_dec_n(2) {
-            // SAFETY: those were the last references.
-            unsafe { (header.vtable.dealloc)(ptr) }
+    /// Releases the task-list reference after completion, or hands it to the outstanding queue entry
+    /// (`scheduled`), which releases it when taken.
+    pub(crate) fn release(self, scheduled: bool) {
+        if scheduled {
+            std::mem::forget(self);
         }
-    }
-
-    /// Owning loop's thread only: polls the task once, consuming this (queue entry's) reference.
-    pub(crate) fn run(self) -> RunOutcome {
-        // SAFETY: this reference keeps the task alive; the loop runs its own tasks on its own thread.
-        match unsafe { (self.header().vtable.poll)(self.ptr) } {
-            RunResult::Idle => {
-                // The state transition released this reference already.
-                std::mem::forget(self);
-                RunOutcome::Released
-            }
-            RunResult::Skipped => RunOutcome::Released,
-            RunResult::Reschedule => RunOutcome::Reschedule(self),
-            RunResult::Complete => RunOutcome::Complete(self),
-        }
-    }
-
-    /// Drops the future of a task that is not complete and not running, completing it as cancelled.
-    /// Owning loop's thread, or the spawning thread for a `Send` task no loop has adopted.
-    pub(crate) fn shutdown(&self) {
-        let snapshot = self.header().state.load();
-        if snapshot.has(super::state::COMPLETE) {
-            return;
-        }
-        // SAFETY: the task is alive, not complete, and (per the caller) not being polled, on a thread
-        // allowed to drop its future.
-        unsafe { (self.header().vtable.shutdown)(self.ptr) }
     }
 }
+
 impl Drop for TaskRef {
     fn drop(&mut self) {
         if self.header().state.ref_dec() {
@@ -98,19 +54,84 @@ impl Drop for TaskRef {
     }
 }
 
-/// What became of a run-queue entry after one run.
-pub(crate) enum RunOutcome {
-    /// Its reference is gone; nothing more to do.
-    Released,
-    /// Woken while it ran: queue the entry again.
-    Reschedule(TaskRef),
-    /// Finished: take the task off its loop's task list.
-    Complete(TaskRef),
+/// A queue entry: a task whose `SCHEDULED` bit is set. It holds no reference (state.rs says what keeps the
+/// task alive); it must end in [`run`](Self::run), [`release`](Self::release) or, for a new task,
+/// [`abandon`](Self::abandon).
+pub(crate) struct Notified {
+    ptr: NonNull<Header>,
 }
 
-/// Queues a woken task on its loop: the local run queue when called on that loop's thread (no lock, no
+// SAFETY: an entry moves between threads only through the inject queue. Off the owning loop's thread it
+// touches nothing but the atomic state word and the `Send + Sync` owner `Arc`; the future is polled and
+// dropped only on the owning loop (see raw.rs), except a new `Send` task's, cancelled by its spawner.
+unsafe impl Send for Notified {}
+
+impl Notified {
+    /// # Safety
+    /// The caller must have set `SCHEDULED` on the live task at `ptr` (gaining the right to one entry).
+    pub(super) unsafe fn from_raw(ptr: NonNull<Header>) -> Notified {
+        Notified { ptr }
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: while `SCHEDULED` is set the task is kept alive by its list reference or by the one the
+        // entry inherited (state.rs).
+        unsafe { header(self.ptr) }
+    }
+
+    /// Loop thread: records `key` as the task's place in its loop's task list and hands out the reference
+    /// reserved for that list at allocation. Called once per task.
+    pub(crate) fn adopt(&self, key: usize) -> TaskRef {
+        debug_assert_eq!(self.header().owned_key.get(), NOT_BOUND);
+        self.header().owned_key.set(key);
+        // SAFETY: every task is allocated with one reference reserved for its task list, handed out once,
+        // here or in `abandon`.
+        unsafe { TaskRef::from_raw(self.ptr) }
+    }
+
+    /// True for a new task that no loop has adopted yet.
+    pub(crate) fn is_new(&self) -> bool {
+        self.header().owned_key.get() == NOT_BOUND
+    }
+
+    /// Cancels a new task that no loop will adopt (its loop has shut down), on the spawning thread
+    /// (`Send` futures only) or the loop's, and disposes of its entry.
+    pub(crate) fn abandon(self) {
+        debug_assert!(self.is_new());
+        self.header().owned_key.set(DETACHED);
+        // SAFETY: a new task is not complete and not running; the caller's thread may drop its future.
+        // Completion sees `SCHEDULED` (this entry), so the reserved reference passes to the entry.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) };
+        self.release();
+    }
+
+    /// Owning loop's thread only: takes the entry and polls the task once.
+    pub(crate) fn run(self) -> RunResult {
+        // SAFETY: the entry keeps the task alive; the loop runs its own tasks on its own thread.
+        let result = unsafe { (self.header().vtable.poll)(self.ptr) };
+        if let RunResult::Stale { last: true } = result {
+            // SAFETY: the entry's inherited reference was the last one.
+            unsafe { (self.header().vtable.dealloc)(self.ptr) };
+        }
+        result
+    }
+
+    /// Disposes of an entry without running it (loop shutdown, or a push the closed inject queue refused):
+    /// clears `SCHEDULED`, and on a complete task releases the reference the entry inherited.
+    pub(crate) fn release(self) {
+        let ptr = self.ptr;
+        // SAFETY: the entry keeps the task alive until the transition below.
+        let header = unsafe { header(ptr) };
+        if let super::state::Taken::Stale { last: true } = header.state.take_scheduled() {
+            // SAFETY: the inherited reference was the last one.
+            unsafe { (header.vtable.dealloc)(ptr) };
+        }
+    }
+}
+
+/// Queues a task entry on its loop: the local run queue when called on that loop's thread (no lock, no
 /// syscall), the inject queue and a wake-up of the loop's poll otherwise.
-pub(crate) fn schedule(task: TaskRef) {
+pub(crate) fn schedule(task: Notified) {
     if let Some(task) = crate::context::schedule_local(task) {
         let shared = Arc::clone(&task.header().shared);
         shared.schedule_remote(task);

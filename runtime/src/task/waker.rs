@@ -8,8 +8,8 @@
 //! the loop's inject queue.
 
 use super::raw::{header, Header};
-use super::state::{Submit, WakeByVal};
-use super::task_ref::{schedule, TaskRef};
+use super::state::WakeByVal;
+use super::task_ref::{schedule, Notified, TaskRef};
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
@@ -42,9 +42,9 @@ unsafe fn wake(data: *const ()) {
     // SAFETY: this waker owns a reference, so the task is alive.
     let header = unsafe { header(ptr) };
     match header.state.transition_to_notified_by_val() {
-        // SAFETY: the transition gave the waker's reference to the queue entry.
-        WakeByVal::Submit => schedule(unsafe { TaskRef::from_raw(ptr) }),
-        WakeByVal::Released => {}
+        // SAFETY: the transition set `SCHEDULED` for this entry; the task stays alive through it.
+        WakeByVal::Submit => schedule(unsafe { Notified::from_raw(ptr) }),
+        WakeByVal::Done => {}
         // SAFETY: the waker's reference was the last one; nothing else can reach the task.
         WakeByVal::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
     }
@@ -54,9 +54,9 @@ unsafe fn wake_by_ref(data: *const ()) {
     let ptr = ptr_of(data);
     // SAFETY: the waker keeps the task alive.
     let header = unsafe { header(ptr) };
-    if header.state.transition_to_notified() == Submit::Yes {
-        // SAFETY: the transition added one reference for the queue entry; the entry takes it.
-        schedule(unsafe { TaskRef::from_raw(ptr) });
+    if header.state.transition_to_notified() {
+        // SAFETY: the transition set `SCHEDULED` for this entry.
+        schedule(unsafe { Notified::from_raw(ptr) });
     }
 }
 
