@@ -40,12 +40,14 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod addr;
 mod backoff;
 mod buffer;
 pub mod connect;
 mod connect_error;
 mod splitmix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use backoff::{Backoff, Jitter};
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};
