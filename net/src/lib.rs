@@ -45,6 +45,7 @@ mod backoff;
 mod buffer;
 pub mod connect;
 mod connect_error;
+pub mod happy_eyeballs;
 mod splitmix;
 
 pub use addr::{lookup_host, ToSocketAddrs};
