@@ -19,6 +19,7 @@
 
 use std::collections::VecDeque;
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -89,8 +90,8 @@ impl Pool {
         } else if state.threads < self.inner.max_threads {
             state.threads += 1;
             drop(state);
-            if let Err(err) = self.start_worker() {
-                self.worker_refused(err);
+            if self.start_worker().is_err() {
+                self.worker_refused();
             }
         }
     }
@@ -105,7 +106,7 @@ impl Pool {
 
     /// Undoes the count of a worker the OS did not start. With no worker left, nothing would ever run
     /// the queue: drop its jobs so that their handles report cancellation.
-    fn worker_refused(&self, _err: io::Error) {
+    fn worker_refused(&self) {
         let orphans = {
             let mut state = lock(&self.inner.state);
             state.threads -= 1;
@@ -118,10 +119,12 @@ impl Pool {
         drop(orphans);
     }
 
-    /// A worker's life: take jobs until none comes for `keep_alive`.
+    /// A worker's life: take jobs until none comes for `keep_alive`. A job that unwinds (only a panicking
+    /// waker can make one: `spawn_blocking` catches the closure's own panic) costs the job, not the worker,
+    /// so the thread count stays true.
     fn work(&self) {
         while let Some(job) = self.next_job() {
-            job();
+            let _ = catch_unwind(AssertUnwindSafe(job));
         }
     }
 
@@ -247,6 +250,19 @@ mod tests {
         assert_eq!(pool.threads(), 0);
         pool.submit(Box::new(move || tx2.send(2).unwrap()));
         assert_eq!(rx.recv().unwrap(), 2);
+    }
+
+    #[test]
+    fn an_unwinding_job_does_not_cost_the_worker() {
+        let pool = Pool::new(1, Duration::from_secs(60));
+        pool.submit(Box::new(|| std::panic::resume_unwind(Box::new("unwound"))));
+        let (tx, rx) = mpsc::channel();
+        pool.submit(Box::new(move || tx.send(thread::current().id()).unwrap()));
+        let first = rx.recv().unwrap();
+        assert_eq!(pool.threads(), 1);
+        let (tx, rx) = mpsc::channel();
+        pool.submit(Box::new(move || tx.send(thread::current().id()).unwrap()));
+        assert_eq!(rx.recv().unwrap(), first, "the same worker ran on");
     }
 
     #[test]
