@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 pub use mudu_net as net;
+pub use mudu_runtime::spawn_blocking;
 pub use mudu_runtime::{
     block_on, io, spawn, task, Builder, Handle, JoinError, JoinHandle, Runtime,
 };

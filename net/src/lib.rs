@@ -1,9 +1,10 @@
-//! Networking for the mudu runtime: the parts of TCP that need no runtime.
+//! Networking for the mudu runtime.
 //!
-//! Everything in this crate so far is pure: no socket is opened, no clock is
-//! read, nothing waits. The I/O layer makes the system calls and asks these
-//! types what the results mean and what to do next, which is what lets every
-//! branch be tested without a kernel or a timer.
+//! The decisions are kept apart from the I/O: nothing below opens a socket;
+//! name lookups run on the runtime's blocking pool and the Happy Eyeballs race
+//! waits on the loop's timers, and that is all. The I/O layer makes the system
+//! calls and asks these types what the results mean and what to do next, which
+//! is what lets every branch be tested without a kernel, on the virtual clock.
 //!
 //! - [`Buffer`]: a connection's byte buffer, after muduo's: a cheap prepend
 //!   area, compaction before growth, and reads that spill into a 64 KiB
@@ -15,6 +16,10 @@
 //! - [`Backoff`] and [`Jitter`]: the delays between attempts; muduo's 500 ms
 //!   doubling to 30 s by default, with optional jitter, attempt limit and
 //!   deadline.
+//! - [`ToSocketAddrs`] and [`lookup_host`]: connect targets; literals become
+//!   addresses at once, host names are resolved on the runtime's blocking
+//!   pool, never on the loop.
+//! - [`happy_eyeballs`]: RFC 8305 racing of attempts over several addresses.
 //!
 //! ```
 //! use mudu_net::connect::{classify, Disposition};
@@ -40,12 +45,15 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod addr;
 mod backoff;
 mod buffer;
 pub mod connect;
 mod connect_error;
+pub mod happy_eyeballs;
 mod splitmix;
 
+pub use addr::{lookup_host, ToSocketAddrs};
 pub use backoff::{Backoff, Jitter};
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};

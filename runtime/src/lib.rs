@@ -2,7 +2,8 @@
 //!
 //! Each [`Runtime`] is one event loop on one thread (muduo's "one loop per thread"): a run queue of tasks,
 //! a `mio` reactor, and a timer wheel whose next deadline is the poll's timeout. Tasks never migrate, so
-//! they need not be `Send`; other threads hand work to a loop through its [`Handle`].
+//! they need not be `Send`; other threads hand work to a loop through its [`Handle`]. Calls that would
+//! block the loop go to a small thread pool through [`spawn_blocking`].
 //!
 //! ```
 //! mudu_runtime::block_on(async {
@@ -11,6 +12,7 @@
 //! });
 //! ```
 
+pub mod blocking;
 mod builder;
 mod context;
 mod core;
@@ -24,6 +26,7 @@ mod shared;
 mod sync;
 pub mod task;
 
+pub use blocking::{spawn_blocking, BlockingHandle};
 pub use builder::Builder;
 pub use handle::Handle;
 pub use runtime::Runtime;

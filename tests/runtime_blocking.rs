@@ -1,0 +1,120 @@
+//! The blocking pool seen from a loop: results, panics, concurrency, and a loop that keeps running while a
+//! job blocks.
+
+use mudu::task::yield_now;
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::{mpsc, Arc, Barrier};
+
+#[test]
+fn job_result_comes_back_to_the_loop() {
+    let out = mudu::block_on(async {
+        let here = std::thread::current().id();
+        mudu::spawn_blocking(move || (std::thread::current().id() != here, "done"))
+            .await
+            .unwrap()
+    });
+    assert_eq!(out, (true, "done"), "the job must run on another thread");
+}
+
+#[test]
+fn job_panic_is_reported_and_the_pool_lives_on() {
+    mudu::block_on(async {
+        let err = mudu::spawn_blocking(|| -> u32 { panic!("resolver exploded") })
+            .await
+            .unwrap_err();
+        assert!(err.is_panic());
+        assert!(!err.is_cancelled());
+        assert!(err.to_string().contains("resolver exploded"), "{err}");
+        let payload = err.into_panic();
+        assert_eq!(payload.downcast_ref::<&str>(), Some(&"resolver exploded"));
+        assert_eq!(mudu::spawn_blocking(|| 5).await.unwrap(), 5);
+    });
+}
+
+#[test]
+fn many_jobs_all_deliver() {
+    let sum = mudu::block_on(async {
+        let handles: Vec<_> = (0..200u64)
+            .map(|i| mudu::spawn_blocking(move || i * i))
+            .collect();
+        let mut sum = 0;
+        for (i, handle) in handles.into_iter().enumerate() {
+            let v = handle.await.unwrap();
+            assert_eq!(v, (i * i) as u64);
+            sum += v;
+        }
+        sum
+    });
+    assert_eq!(sum, (0..200u64).map(|i| i * i).sum::<u64>());
+}
+
+#[test]
+fn jobs_block_in_parallel() {
+    // Four jobs that can only finish together: each waits at a barrier for the other three.
+    let barrier = Arc::new(Barrier::new(4));
+    let ids = mudu::block_on(async move {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let barrier = Arc::clone(&barrier);
+                mudu::spawn_blocking(move || {
+                    barrier.wait();
+                    std::thread::current().id()
+                })
+            })
+            .collect();
+        let mut ids = Vec::new();
+        for handle in handles {
+            ids.push(handle.await.unwrap());
+        }
+        ids
+    });
+    let mut unique = ids.clone();
+    unique.sort_by_key(|id| format!("{id:?}"));
+    unique.dedup();
+    assert_eq!(unique.len(), 4, "four jobs, four threads: {ids:?}");
+}
+
+#[test]
+fn loop_runs_other_tasks_while_a_job_blocks() {
+    mudu::block_on(async {
+        let (release_tx, release_rx) = mpsc::channel::<u32>();
+        // The job blocks its worker until the loop releases it.
+        let job = mudu::spawn_blocking(move || release_rx.recv().unwrap() + 1);
+
+        let ticks = Rc::new(Cell::new(0));
+        let ticker = {
+            let ticks = Rc::clone(&ticks);
+            mudu::spawn(async move {
+                for _ in 0..100 {
+                    ticks.set(ticks.get() + 1);
+                    yield_now().await;
+                }
+            })
+        };
+        ticker.await.unwrap();
+        assert_eq!(ticks.get(), 100, "the loop ran another task to its end");
+        assert!(!job.is_finished(), "the job still waits for its release");
+
+        // Released from the loop; the answer comes back through the task's waker while the loop is parked.
+        release_tx.send(41).unwrap();
+        assert_eq!(job.await.unwrap(), 42);
+    });
+}
+
+#[test]
+fn handle_can_be_awaited_on_another_loop() {
+    let handle = std::thread::spawn(|| mudu::spawn_blocking(|| String::from("moved")))
+        .join()
+        .unwrap();
+    assert_eq!(mudu::block_on(handle).unwrap(), "moved");
+}
+
+#[test]
+fn dropping_the_handle_does_not_stop_the_job() {
+    let (tx, rx) = mpsc::channel();
+    mudu::block_on(async move {
+        drop(mudu::spawn_blocking(move || tx.send("ran anyway").unwrap()));
+    });
+    assert_eq!(rx.recv().unwrap(), "ran anyway");
+}
