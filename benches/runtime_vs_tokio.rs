@@ -89,7 +89,9 @@ fn mudu_spawn_join() -> Duration {
 }
 
 fn tokio_spawn_join() -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let start = Instant::now();
     rt.block_on(async {
         let handles: Vec<_> = (0..TASKS).map(|i| tokio::spawn(async move { i })).collect();
@@ -114,7 +116,9 @@ fn mudu_ping_pong() -> Duration {
 }
 
 fn tokio_ping_pong() -> Duration {
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     let start = Instant::now();
     rt.block_on(ping_pong(
         |f| {
@@ -139,10 +143,18 @@ fn main() {
     type Bench = (&'static str, usize, fn() -> Duration, fn() -> Duration);
     let benches: [Bench; 2] = [
         ("spawn+run+join", TASKS, mudu_spawn_join, tokio_spawn_join),
-        ("ping-pong (round trip)", ROUND_TRIPS, mudu_ping_pong, tokio_ping_pong),
+        (
+            "ping-pong (round trip)",
+            ROUND_TRIPS,
+            mudu_ping_pong,
+            tokio_ping_pong,
+        ),
     ];
     println!("{rounds} interleaved rounds, medians; ns per operation");
-    println!("{:<24} {:>10} {:>10} {:>12}", "workload", "mudu", "tokio", "mudu/tokio");
+    println!(
+        "{:<24} {:>10} {:>10} {:>12}",
+        "workload", "mudu", "tokio", "mudu/tokio"
+    );
     for (name, ops, mudu, tokio) in benches {
         // Warm up both once.
         mudu();
