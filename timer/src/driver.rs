@@ -5,16 +5,21 @@
 //! current driver ([`TimeDriver::enter`]). Wakers are never woken, cloned or dropped while the state
 //! is borrowed, so a waker may run any code, including code that reads the clock or drops a `Sleep`.
 //!
-//! One wheel tick is one millisecond of the driver's clock, counted from the instant the driver was
+//! One wheel tick is one microsecond of the driver's clock, counted from the instant the driver was
 //! created (its origin). A deadline is rounded *up* to its tick and the clock *down*, so a timer never
 //! fires before its deadline:
 //!
 //! ```text
 //!   origin        tick 1        tick 2        tick 3
-//!     |-------------|-------------|-------------|----> driver clock (ms)
-//!                        ^ deadline 1.4 ms  -> tick 2
-//!                               ^ now 2.1 ms -> tick 2: fires
+//!     |-------------|-------------|-------------|----> driver clock (us)
+//!                        ^ deadline 1.4 us  -> tick 2
+//!                               ^ now 2.1 us -> tick 2: fires
 //! ```
+//!
+//! Ticks are finer than the loop's poll timeout (whole milliseconds, see
+//! [`next_timeout`](TimeDriver::next_timeout)) on purpose: the loop wakes at most a millisecond after
+//! a deadline, whatever the phase of its wake-ups, instead of a millisecond after the end of the
+//! deadline's millisecond.
 //!
 //! The loop's side of the contract, per iteration:
 //!
@@ -206,9 +211,9 @@ impl TimeDriver {
     /// [`advance_to_next`](TimeDriver::advance_to_next).
     ///
     /// The frozen reading is the current one rounded *up* to the next whole tick, so that a timer set
-    /// for a whole number of milliseconds afterwards fires exactly when the virtual clock reaches it
+    /// for a whole number of microseconds afterwards fires exactly when the virtual clock reaches it
     /// (a deadline between two ticks would otherwise wait for the later one). The clock moves forward
-    /// by less than a millisecond, never backwards.
+    /// by less than a microsecond, never backwards.
     ///
     /// # Panics
     /// When the clock is already paused.
@@ -241,25 +246,39 @@ impl TimeDriver {
         key: &mut Option<TimerKey>,
         waker: &Waker,
     ) -> Poll<()> {
+        let Some(registered) = *key else {
+            // First poll: the common case, one borrow. The waker is cloned before the state is
+            // borrowed (a clone may run any code).
+            if self.state.borrow().clock.last_reading() >= deadline.into_std() {
+                return Poll::Ready(());
+            }
+            let fresh = waker.clone();
+            let tick = self.tick_ceil(deadline.into_std());
+            *key = Some(self.state.borrow_mut().wheel.insert(tick, fresh));
+            return Poll::Pending;
+        };
         let mut state = self.state.borrow_mut();
         if state.clock.last_reading() >= deadline.into_std() {
-            let stale = key.take().and_then(|key| state.wheel.cancel(key));
+            *key = None;
+            let stale = state.wheel.cancel(registered);
             drop(state);
             drop(stale);
             return Poll::Ready(());
         }
-        let same_task =
-            key.and_then(|key| state.wheel.get(key).map(|stored| stored.will_wake(waker)));
+        let same_task = state
+            .wheel
+            .get(registered)
+            .map(|stored| stored.will_wake(waker));
         drop(state);
         if same_task == Some(true) {
             return Poll::Pending;
         }
         let fresh = waker.clone();
         let mut state = self.state.borrow_mut();
-        let replaced = match key.and_then(|key| state.wheel.get_mut(key)) {
+        let replaced = match state.wheel.get_mut(registered) {
             Some(stored) => Some(mem::replace(stored, fresh)),
             None => {
-                // Not registered yet, or gone without being due (a reset made away from this driver).
+                // Gone without being due (a reset made away from this driver): register anew.
                 let tick = self.tick_ceil(deadline.into_std());
                 *key = Some(state.wheel.insert(tick, fresh));
                 None
@@ -301,38 +320,39 @@ impl TimeDriver {
         count
     }
 
-    /// The tick of a deadline: whole milliseconds since the origin, rounded up.
+    /// The tick of a deadline: whole microseconds since the origin, rounded up.
     fn tick_ceil(&self, deadline: StdInstant) -> u64 {
-        millis_ceil(deadline.saturating_duration_since(self.origin))
+        let since = deadline.saturating_duration_since(self.origin);
+        let sub_micros = since.subsec_nanos().div_ceil(1_000);
+        since
+            .as_secs()
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(sub_micros))
     }
 
-    /// The tick the clock is in: whole milliseconds since the origin, rounded down.
+    /// The tick the clock is in: whole microseconds since the origin, rounded down.
     fn tick_floor(&self, now: StdInstant) -> u64 {
         let since = now.saturating_duration_since(self.origin);
         since
             .as_secs()
-            .saturating_mul(1000)
-            .saturating_add(u64::from(since.subsec_millis()))
+            .saturating_mul(1_000_000)
+            .saturating_add(u64::from(since.subsec_micros()))
     }
 
     /// The instant at which `tick` begins, if it is representable.
     fn instant_of(&self, tick: u64) -> Option<StdInstant> {
-        self.origin.checked_add(Duration::from_millis(tick))
+        self.origin.checked_add(Duration::from_micros(tick))
     }
-}
-
-/// Whole milliseconds in `duration`, rounded up (in 64-bit arithmetic: this is on the insert path).
-fn millis_ceil(duration: Duration) -> u64 {
-    let sub_millis = duration.subsec_nanos().div_ceil(1_000_000);
-    duration
-        .as_secs()
-        .saturating_mul(1000)
-        .saturating_add(u64::from(sub_millis))
 }
 
 /// `duration` rounded up to whole milliseconds.
 fn ceil_to_millis(duration: Duration) -> Duration {
-    Duration::from_millis(millis_ceil(duration))
+    let sub_millis = duration.subsec_nanos().div_ceil(1_000_000);
+    let millis = duration
+        .as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(sub_millis));
+    Duration::from_millis(millis)
 }
 
 impl fmt::Debug for TimeDriver {
@@ -377,10 +397,17 @@ mod tests {
         let origin = driver.origin;
         assert_eq!(driver.tick_ceil(origin), 0);
         assert_eq!(driver.tick_ceil(origin + Duration::from_nanos(1)), 1);
-        assert_eq!(driver.tick_ceil(origin + Duration::from_micros(1400)), 2);
-        assert_eq!(driver.tick_ceil(origin + Duration::from_millis(2)), 2);
-        assert_eq!(driver.tick_floor(origin + Duration::from_micros(1999)), 1);
-        assert_eq!(driver.tick_floor(origin + Duration::from_millis(2)), 2);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_nanos(1400)), 2);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_micros(2)), 2);
+        assert_eq!(driver.tick_ceil(origin + Duration::from_millis(3)), 3000);
+        assert_eq!(driver.tick_ceil(origin + Duration::new(5, 1)), 5_000_001);
+        assert_eq!(driver.tick_floor(origin + Duration::from_nanos(1999)), 1);
+        assert_eq!(driver.tick_floor(origin + Duration::from_micros(2)), 2);
+        assert_eq!(driver.tick_floor(origin + Duration::new(5, 999)), 5_000_000);
+        assert_eq!(
+            driver.instant_of(5_000_001),
+            Some(origin + Duration::new(5, 1000))
+        );
         // Before the origin counts as tick 0: already due.
         if let Some(before) = origin.checked_sub(Duration::from_secs(1)) {
             assert_eq!(driver.tick_ceil(before), 0);

@@ -78,15 +78,15 @@ fn timers_fire_in_deadline_order() {
 #[test]
 fn never_fires_before_a_deadline_between_ticks() {
     let (driver, _current) = paused();
-    driver.advance(Duration::from_micros(500));
+    driver.advance(Duration::from_nanos(500_500));
     let (waker, wakes) = counting_waker();
-    // Deadline at 1.5 ms on the driver's clock: rounded up to tick 2.
+    // Deadline at 1500.5 us on the driver's clock: rounded up to tick 1501 (one tick is 1 us).
     let mut nap = sleep(Duration::from_millis(1));
     assert!(poll(&mut nap, &waker).is_pending());
-    driver.advance(Duration::from_micros(900)); // 1.4 ms
+    driver.advance(Duration::from_micros(900)); // 1400.5 us
     assert_eq!(wakes.count(), 0);
     assert!(poll(&mut nap, &waker).is_pending());
-    driver.advance(Duration::from_micros(100)); // 1.5 ms: due, but the wheel waits for tick 2
+    driver.advance(Duration::from_micros(100)); // 1500.5 us: due, but the wheel waits for tick 1501
     assert_eq!(wakes.count(), 0);
     assert!(nap.is_elapsed());
     assert!(
@@ -95,6 +95,19 @@ fn never_fires_before_a_deadline_between_ticks() {
     );
     assert_eq!(driver.pending_timers(), 0);
     assert_eq!(driver.advance(Duration::from_micros(500)), 0);
+}
+
+#[test]
+fn fires_on_the_microsecond_of_its_deadline() {
+    let (driver, _current) = paused();
+    let (waker, wakes) = counting_waker();
+    let mut nap = sleep(Duration::from_micros(1500));
+    assert!(poll(&mut nap, &waker).is_pending());
+    assert_eq!(driver.advance(Duration::from_nanos(1_499_999)), 0);
+    assert_eq!(wakes.count(), 0);
+    assert_eq!(driver.advance(Duration::from_nanos(1)), 1);
+    assert_eq!(wakes.count(), 1);
+    assert!(poll(&mut nap, &waker).is_ready());
 }
 
 #[test]

@@ -29,7 +29,7 @@ use std::time::Duration;
 /// Waits until `duration` has passed on the runtime's clock.
 ///
 /// The deadline is taken when `sleep` is called. The sleep finishes at the first poll at which the
-/// clock has reached it, never earlier; the driver wakes it on the first millisecond tick at or after
+/// clock has reached it, never earlier; the driver wakes it on the first microsecond tick at or after
 /// the deadline. `Duration::MAX` sleeps (in practice) forever.
 ///
 /// # Panics

@@ -17,8 +17,8 @@
 //! A deadline that first differs from `elapsed` inside level L's bits goes to level L, in the slot given by
 //! its own 6 bits there. So level 0 holds the deadlines of the current 64-tick block, one tick per slot;
 //! level 1 the rest of the current 4096-tick block, 64 ticks per slot; and so on. A deadline that differs
-//! above bit 35 (it lies in a later 2^36-tick span, about 2.2 years of milliseconds) is parked on the
-//! overflow list.
+//! above bit 35 (it lies in a later 2^36-tick span, about 19 hours of the runtime's microsecond ticks)
+//! is parked on the overflow list.
 //!
 //! Because every entry of a level shares all higher bits with `elapsed`, its slot index is never below
 //! the slot `elapsed` is in, and a lower level always expires before a higher one.
