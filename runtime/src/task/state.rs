@@ -102,19 +102,20 @@ impl State {
     /// The holder of a queue entry takes it: clears `SCHEDULED`. On a complete task this also releases the
     /// reference the entry inherited at completion.
     pub(super) fn take_scheduled(&self) -> Taken {
-        self.update(|s| {
-            debug_assert!(
-                s & SCHEDULED != 0,
-                "a queue entry exists only while SCHEDULED is set"
-            );
-            if s & COMPLETE != 0 {
-                let last = Snapshot(s).refs() == 1;
-                (Some((s & !SCHEDULED) - REF_ONE), Taken::Stale { last })
-            } else {
-                let cancelled = s & CANCELLED != 0;
-                (Some(s & !SCHEDULED), Taken::Run { cancelled })
+        // `SCHEDULED` is the lowest bit and known to be set, so subtracting it clears it: one atomic
+        // instruction, no compare-and-swap loop.
+        let prev = Snapshot(self.0.fetch_sub(SCHEDULED, Ordering::AcqRel));
+        debug_assert!(prev.has(SCHEDULED), "a queue entry exists only while SCHEDULED is set");
+        if prev.has(COMPLETE) {
+            // Completion never reverts, so this entry inherited the list reference: release it.
+            Taken::Stale {
+                last: self.ref_dec(),
             }
-        })
+        } else {
+            Taken::Run {
+                cancelled: prev.has(CANCELLED),
+            }
+        }
     }
 
     /// Loop thread, once the result is stored: sets `COMPLETE`. Returns the new snapshot; if it has
