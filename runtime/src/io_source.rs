@@ -65,26 +65,33 @@ impl<S: mio::event::Source> IoSource<S> {
         &self.registration
     }
 
-    /// Runs `op` on the source once it is readable, until it stops answering `WouldBlock`.
+    /// Runs `op` on the source once it is ready in `direction`, until it stops answering `WouldBlock`.
+    pub fn poll_with<R>(
+        &self,
+        direction: Direction,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let source = self.get_ref();
+        self.registration.poll_io(direction, cx, || op(source))
+    }
+
+    /// [`poll_with`](Self::poll_with) for reading.
     pub fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&S) -> io::Result<R>,
+        op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let source = self.get_ref();
-        self.registration
-            .poll_io(Direction::Read, cx, || op(source))
+        self.poll_with(Direction::Read, cx, op)
     }
 
-    /// Runs `op` on the source once it is writable, until it stops answering `WouldBlock`.
+    /// [`poll_with`](Self::poll_with) for writing.
     pub fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
-        mut op: impl FnMut(&S) -> io::Result<R>,
+        op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
-        let source = self.get_ref();
-        self.registration
-            .poll_io(Direction::Write, cx, || op(source))
+        self.poll_with(Direction::Write, cx, op)
     }
 
     /// Deregisters the source and hands it back, e.g. to move it to another loop.
