@@ -18,6 +18,6 @@
 pub use mudu_net as net;
 pub use mudu_runtime::spawn_blocking;
 pub use mudu_runtime::{
-    block_on, io, spawn, task, Builder, Handle, JoinError, JoinHandle, Runtime,
+    block_on, io, spawn, task, Builder, Handle, JoinError, JoinHandle, LoopPool, Runtime,
 };
 pub use mudu_timer::time;

@@ -57,6 +57,34 @@ impl Handle {
     {
         self.shared.spawn(future)
     }
+
+    /// Spawns a future that need not be `Send` on this handle's loop, from any thread: `build` is sent to
+    /// the loop and called there, and the future it returns runs there. This is how a connection accepted
+    /// on one loop is handed to another (send the `std` socket, build the mudu one inside `build`).
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    ///
+    /// let rt = mudu_runtime::Runtime::new().unwrap();
+    /// let handle = rt.handle();
+    /// let task = std::thread::spawn(move || {
+    ///     handle.spawn_local(|| {
+    ///         let local = Rc::new(20); // not `Send`: created on the loop's thread
+    ///         async move { *local + 1 }
+    ///     })
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// assert_eq!(rt.block_on(task).unwrap(), 21);
+    /// ```
+    pub fn spawn_local<B, F>(&self, build: B) -> JoinHandle<F::Output>
+    where
+        B: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(crate::task::LocalStart::new(build))
+    }
 }
 
 impl fmt::Debug for Handle {

@@ -20,6 +20,7 @@ mod handle;
 mod inject;
 mod io_source;
 mod parker;
+mod pool;
 mod reactor;
 mod runtime;
 mod shared;
@@ -29,6 +30,7 @@ pub mod task;
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use builder::Builder;
 pub use handle::Handle;
+pub use pool::LoopPool;
 pub use runtime::Runtime;
 pub use task::{JoinError, JoinHandle};
 

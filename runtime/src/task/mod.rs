@@ -6,6 +6,7 @@
 
 mod join_error;
 mod join_handle;
+mod local_start;
 mod raw;
 mod state;
 mod task_ref;
@@ -16,6 +17,7 @@ pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use yield_now::yield_now;
 
+pub(crate) use local_start::LocalStart;
 pub(crate) use raw::{RunResult, DETACHED};
 pub(crate) use task_ref::{Notified, TaskRef};
 

@@ -105,7 +105,10 @@ impl State {
         // `SCHEDULED` is the lowest bit and known to be set, so subtracting it clears it: one atomic
         // instruction, no compare-and-swap loop.
         let prev = Snapshot(self.0.fetch_sub(SCHEDULED, Ordering::AcqRel));
-        debug_assert!(prev.has(SCHEDULED), "a queue entry exists only while SCHEDULED is set");
+        debug_assert!(
+            prev.has(SCHEDULED),
+            "a queue entry exists only while SCHEDULED is set"
+        );
         if prev.has(COMPLETE) {
             // Completion never reverts, so this entry inherited the list reference: release it.
             Taken::Stale {
