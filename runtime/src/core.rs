@@ -154,7 +154,14 @@ impl Core {
                 timeout = Some(Duration::ZERO);
             }
         }
-        let polled = self.reactor.poll(timeout);
+        // A busy loop whose tasks wait on no I/O has nothing to learn from a zero-timeout poll: events stay
+        // queued in epoll until a later poll, and cross-thread work arrives through the inject queue,
+        // which every tick checks without a syscall. Skip the syscall then.
+        let polled = if busy && !self.reactor.has_waiters() {
+            Ok(0)
+        } else {
+            self.reactor.poll(timeout)
+        };
         if blocking {
             self.shared.parker.end_park();
         }
