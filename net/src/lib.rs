@@ -1,9 +1,17 @@
-//! Networking for the mudu runtime: the parts of TCP that need no runtime.
+//! Networking for the mudu runtime: TCP on the loop, and the pure cores it
+//! is built on.
 //!
-//! Everything in this crate so far is pure: no socket is opened, no clock is
-//! read, nothing waits. The I/O layer makes the system calls and asks these
-//! types what the results mean and what to do next, which is what lets every
-//! branch be tested without a kernel or a timer.
+//! - [`TcpStream`], [`TcpListener`], [`TcpSocket`], the split halves and
+//!   [`Incoming`]: sockets owned by the loop of the thread that made them
+//!   (`!Send`), with readiness from the runtime's reactor. `connect` drives
+//!   the pure state machine below with real sockets and never hands out a
+//!   socket connected to itself; `accept` survives `ECONNABORTED` and
+//!   descriptor exhaustion; writes never raise `SIGPIPE`.
+//!
+//! The rest is pure: no socket is opened, no clock is read, nothing waits.
+//! The I/O layer makes the system calls and asks these types what the
+//! results mean and what to do next, which is what lets every branch be
+//! tested without a kernel or a timer.
 //!
 //! - [`Buffer`]: a connection's byte buffer, after muduo's: a cheap prepend
 //!   area, compaction before growth, and reads that spill into a 64 KiB
@@ -45,7 +53,12 @@ mod buffer;
 pub mod connect;
 mod connect_error;
 mod splitmix;
+mod tcp;
 
 pub use backoff::{Backoff, Jitter};
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};
+pub use tcp::{
+    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket,
+    TcpStream, WriteHalf, ACCEPT_BACKOFF, DEFAULT_BACKLOG,
+};
