@@ -209,6 +209,8 @@ fn runtime_is_reusable_across_block_on_calls() {
     let rt = mudu::Runtime::new().unwrap();
     let t = rt.spawn(async { 1 });
     assert_eq!(rt.block_on(t).unwrap(), 1);
-    let t = rt.block_on(async { Some(mudu::spawn(async { 2 })) }).unwrap();
+    let t = rt
+        .block_on(async { Some(mudu::spawn(async { 2 })) })
+        .unwrap();
     assert_eq!(rt.block_on(t).unwrap(), 2);
 }
