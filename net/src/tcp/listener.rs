@@ -56,7 +56,7 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 pub const DEFAULT_BACKLOG: u32 = 1024;
 
 /// Most backlog entries shed per `EMFILE`, so one poll stays short.
-const SHED_MAX: usize = 64;
+const SHED_MAX: usize = 16;
 
 /// A TCP listener owned by the loop that created it.
 ///
