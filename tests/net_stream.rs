@@ -307,6 +307,26 @@ fn try_read_and_try_write_follow_readiness() {
 }
 
 #[test]
+fn a_short_read_is_taken_as_drained() {
+    mudu::block_on(async {
+        let (mut client, mut server) = pair().await;
+        client.write_all(b"def").await.unwrap();
+        let mut buf = [0; 16];
+        assert_eq!(server.read(&mut buf).await.unwrap(), 3);
+        // No second read was needed to learn the socket is empty: readiness
+        // is already clear, so waiting for it pends until new data comes.
+        {
+            let mut readable = pin!(server.readable());
+            assert!(poll_once(readable.as_mut()).is_pending());
+        }
+        client.write_all(b"ghi").await.unwrap();
+        server.readable().await.unwrap();
+        assert_eq!(server.read(&mut buf).await.unwrap(), 3);
+        assert_eq!(&buf[..3], b"ghi");
+    });
+}
+
+#[test]
 fn socket_options() {
     mudu::block_on(async {
         let (client, _server) = pair().await;

@@ -25,6 +25,7 @@ mod socket;
 mod spare_fd;
 mod split;
 mod stream;
+mod stream_poll;
 
 #[allow(unused_imports)] // the resolver's per-address attempts call it
 pub(crate) use attempt::connect_addr;
