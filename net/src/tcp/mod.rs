@@ -27,7 +27,8 @@ mod split;
 mod stream;
 mod stream_poll;
 
-#[allow(unused_imports)] // the resolver's per-address attempts call it
+/// One connect attempt to one address: what `TcpStream::connect`,
+/// `TcpSocket::connect` and any multi-address policy build on.
 pub(crate) use attempt::connect_addr;
 pub use incoming::Incoming;
 pub use listener::{TcpListener, ACCEPT_BACKOFF, DEFAULT_BACKLOG};

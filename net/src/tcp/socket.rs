@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use super::attempt::{connect_addr, new_socket};
+use super::attempt::new_socket;
+use super::connect_addr;
 use super::{TcpListener, TcpStream};
 use crate::ConnectError;
 

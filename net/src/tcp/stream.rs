@@ -33,7 +33,7 @@ use std::time::Duration;
 use mudu_runtime::io::{Direction, IoSource};
 use socket2::{SockRef, TcpKeepalive};
 
-use super::attempt::connect_addr;
+use super::connect_addr;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::ConnectError;
 
