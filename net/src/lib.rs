@@ -1,10 +1,19 @@
-//! Networking for the mudu runtime.
+//! Networking for the mudu runtime: TCP on the loop, and the pure cores it
+//! is built on.
 //!
-//! The decisions are kept apart from the I/O: nothing below opens a socket;
-//! name lookups run on the runtime's blocking pool and the Happy Eyeballs race
-//! waits on the loop's timers, and that is all. The I/O layer makes the system
-//! calls and asks these types what the results mean and what to do next, which
-//! is what lets every branch be tested without a kernel, on the virtual clock.
+//! - [`TcpStream`], [`TcpListener`], [`TcpSocket`], the split halves and
+//!   [`Incoming`]: sockets owned by the loop of the thread that made them
+//!   (`!Send`), with readiness from the runtime's reactor. `connect` drives
+//!   the pure state machine below with real sockets and never hands out a
+//!   socket connected to itself; `accept` survives `ECONNABORTED` and
+//!   descriptor exhaustion; writes never raise `SIGPIPE`.
+//!
+//! The rest keeps the decisions apart from the I/O: nothing below opens a
+//! socket; name lookups run on the runtime's blocking pool and the Happy
+//! Eyeballs race waits on the loop's timers, and that is all. The I/O layer
+//! makes the system calls and asks these types what the results mean and
+//! what to do next, which is what lets every branch be tested without a
+//! kernel, on the virtual clock.
 //!
 //! - [`Buffer`]: a connection's byte buffer, after muduo's: a cheap prepend
 //!   area, compaction before growth, and reads that spill into a 64 KiB
@@ -52,8 +61,13 @@ pub mod connect;
 mod connect_error;
 pub mod happy_eyeballs;
 mod splitmix;
+mod tcp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use backoff::{Backoff, Jitter};
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};
+pub use tcp::{
+    Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket,
+    TcpStream, WriteHalf, ACCEPT_BACKOFF, DEFAULT_BACKLOG,
+};

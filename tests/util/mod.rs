@@ -33,3 +33,26 @@ impl Drop for DropToken {
 pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").unwrap().count()
 }
+
+/// A command that re-runs this test binary for the single test `test`, with
+/// `var=1` set: the test sees the variable and plays the child's part.
+pub fn child_test(test: &str, var: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(var, "1");
+    cmd
+}
+
+/// True in the child process started by [`child_test`] with `var`.
+pub fn is_child(var: &str) -> bool {
+    std::env::var_os(var).is_some()
+}
+
+/// A waker that does nothing, for polling a future by hand.
+pub fn noop_waker() -> std::task::Waker {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+    std::task::Waker::from(Arc::new(Noop))
+}

@@ -186,6 +186,24 @@ impl Reactor {
         None
     }
 
+    /// Polls one direction of a source without storing a waker: its readiness if any.
+    pub(crate) fn ready_now(
+        &self,
+        index: usize,
+        direction: Direction,
+    ) -> io::Result<Option<ReadyEvent>> {
+        if self.shut_down.get() {
+            return Err(shut_down_error());
+        }
+        let ios = self.ios.borrow();
+        let io = &ios[index];
+        let ready = io.readiness & direction.mask();
+        Ok((!ready.is_empty()).then_some(ReadyEvent {
+            ready,
+            tick: io.tick,
+        }))
+    }
+
     /// Clears the flags of `event` unless a newer event arrived since it was observed.
     pub(crate) fn clear_readiness(&self, index: usize, event: ReadyEvent) {
         let mut ios = self.ios.borrow_mut();

@@ -66,6 +66,15 @@ impl Registration {
         self.poll_ready(Direction::Write, cx)
     }
 
+    /// The readiness recorded for `direction` right now, without storing a waker: for the `try_*` operations
+    /// of I/O types, which must not steal the wake-up of a task waiting in that direction.
+    ///
+    /// # Errors
+    /// Once the loop has shut down.
+    pub fn try_ready(&self, direction: Direction) -> io::Result<Option<ReadyEvent>> {
+        self.reactor.ready_now(self.index, direction)
+    }
+
     /// Forgets the readiness `event` reported, unless the source saw a newer event since.
     pub fn clear_readiness(&self, event: ReadyEvent) {
         self.reactor.clear_readiness(self.index, event);

@@ -1,0 +1,317 @@
+//! [`TcpListener`]: a listening socket on the loop that created it, with an
+//! accept that survives the errors real servers meet.
+//!
+//! Accept's errors, by errno:
+//!
+//! ```text
+//! errno                                    what accept does
+//! ---------------------------------------  ------------------------------------
+//! EAGAIN                                   clear readiness, wait for the next event
+//! ECONNABORTED, EPROTO, EPERM, EINTR,      skip: that one connection failed (the
+//!   ENETDOWN, ENOPROTOOPT, EHOSTDOWN,        client reset it, a firewall refused
+//!   ENONET, EHOSTUNREACH, EOPNOTSUPP,        it, Linux passes on its pending
+//!   ENETUNREACH, ETIMEDOUT                   network error); accept the next
+//! EMFILE, ENFILE                           shed: lend the spare descriptor, accept
+//!                                            and close what waits in the backlog,
+//!                                            restore the spare; then back off
+//!                                            and return the error
+//! ENOBUFS, ENOMEM                          back off, return the error
+//! anything else                            return the error
+//! ```
+//!
+//! Why shed and back off: readiness is edge-triggered. At the descriptor
+//! limit the backlog stays non-empty, so no new edge comes: a naive loop
+//! that waits after `EMFILE` stalls with clients stuck in the backlog, and
+//! one that retries at once spins at 100% CPU. Shedding (muduo's reserve
+//! descriptor) tells waiting clients at once that the server cannot take
+//! them; the backoff ([`ACCEPT_BACKOFF`] on the runtime's timer) makes the
+//! next `accept` wait before it tries again, so a server that loops on
+//! `accept` and logs errors costs a few system calls per backoff period
+//! while at the limit, and serves again as soon as descriptors free up.
+//!
+//! Rules: loop thread only (`!Send`); one task accepts at a time (one waker
+//! slot for reading; `Incoming` borrows the listener).
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+use std::time::Duration;
+
+use mudu_runtime::io::IoSource;
+use mudu_timer::time::{sleep, Sleep};
+
+use super::spare_fd::SpareFd;
+use super::{Incoming, TcpSocket, TcpStream};
+
+/// How long `accept` waits after running out of descriptors or memory.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The backlog [`TcpListener::bind`] asks for (the kernel caps it at
+/// `net.core.somaxconn`).
+pub const DEFAULT_BACKLOG: u32 = 1024;
+
+/// Most backlog entries shed per `EMFILE`, so one poll stays short.
+const SHED_MAX: usize = 16;
+
+/// A TCP listener owned by the loop that created it.
+///
+/// ```
+/// use mudu_net::{TcpListener, TcpStream};
+///
+/// mudu_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let addr = listener.local_addr()?;
+///     let client = mudu_runtime::spawn(async move { TcpStream::connect(addr).await });
+///     let (stream, peer) = listener.accept().await?;
+///     assert_eq!(stream.peer_addr()?, peer);
+///     client.await.unwrap()?;
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+pub struct TcpListener {
+    io: IoSource<mio::net::TcpListener>,
+    spare: SpareFd,
+    /// Set after a resource error: `accept` waits for it before trying again.
+    backoff: RefCell<Option<Sleep>>,
+}
+
+impl TcpListener {
+    /// Binds a listener to `addr` with `SO_REUSEADDR` on (a restarted server
+    /// gets its port back while old connections sit in `TIME_WAIT`) and a
+    /// backlog of [`DEFAULT_BACKLOG`]. For other options use [`TcpSocket`].
+    ///
+    /// # Errors
+    /// From `socket()`, `bind()` or `listen()`, or outside a mudu runtime.
+    pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+        let socket = TcpSocket::new_for_addr(addr)?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(DEFAULT_BACKLOG)
+    }
+
+    /// Adopts a listening std socket: makes it non-blocking and registers it
+    /// with the current thread's loop.
+    ///
+    /// # Errors
+    /// Outside a mudu runtime, or when the loop refuses the socket.
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            io: IoSource::new(mio::net::TcpListener::from_std(listener))?,
+            spare: SpareFd::new(),
+            backoff: RefCell::new(None),
+        })
+    }
+
+    /// Removes the listener from this loop and hands it back as a std
+    /// listener, still non-blocking.
+    pub fn into_std(self) -> io::Result<std::net::TcpListener> {
+        Ok(self.io.into_inner()?.into())
+    }
+
+    /// The address the listener is bound to.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    /// Cancel-safe. Skips connections that failed before they could be
+    /// accepted; see the module docs for what each error does.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// The poll form of [`accept`](Self::accept).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        {
+            let mut backoff = self.backoff.borrow_mut();
+            if let Some(nap) = backoff.as_mut() {
+                ready!(Pin::new(nap).poll(cx));
+                *backoff = None;
+            }
+        }
+        let registration = self.io.registration();
+        loop {
+            let event = ready!(registration.poll_read_ready(cx))?;
+            let error = match self.io.get_ref().accept() {
+                Ok((stream, peer)) => {
+                    return Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    registration.clear_readiness(event);
+                    continue;
+                }
+                Err(e) => e,
+            };
+            match AcceptErrno::of(&error) {
+                AcceptErrno::Skip => continue,
+                AcceptErrno::OutOfDescriptors => {
+                    self.shed();
+                    self.back_off();
+                }
+                AcceptErrno::OutOfMemory => self.back_off(),
+                AcceptErrno::Fail => {}
+            }
+            return Poll::Ready(Err(error));
+        }
+    }
+
+    /// A stream of accepted connections; see [`Incoming`].
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming::new(self)
+    }
+
+    /// Accepts and closes what waits in the backlog, in the slot of the
+    /// spare descriptor. Returns how many connections were turned away.
+    fn shed(&self) -> usize {
+        self.spare.lend(|| {
+            let mut shed = 0;
+            while shed < SHED_MAX {
+                match self.io.get_ref().accept() {
+                    Ok((turned_away, _)) => {
+                        drop(turned_away);
+                        shed += 1;
+                    }
+                    Err(_) => break,
+                }
+            }
+            shed
+        })
+    }
+
+    fn back_off(&self) {
+        *self.backoff.borrow_mut() = Some(sleep(ACCEPT_BACKOFF));
+    }
+}
+
+/// What an `accept` errno (other than `EAGAIN`) asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum AcceptErrno {
+    /// That connection failed; accept the next one.
+    Skip,
+    /// `EMFILE`/`ENFILE`: shed the backlog, back off, report.
+    OutOfDescriptors,
+    /// `ENOBUFS`/`ENOMEM`: back off, report.
+    OutOfMemory,
+    /// Report.
+    Fail,
+}
+
+impl AcceptErrno {
+    fn of(error: &io::Error) -> AcceptErrno {
+        match error.raw_os_error() {
+            Some(errno) => AcceptErrno::classify(errno),
+            None => AcceptErrno::Fail,
+        }
+    }
+
+    fn classify(errno: i32) -> AcceptErrno {
+        match errno {
+            libc::ECONNABORTED
+            | libc::EPROTO
+            | libc::EPERM
+            | libc::EINTR
+            | libc::ENETDOWN
+            | libc::ENOPROTOOPT
+            | libc::EHOSTDOWN
+            | libc::ENONET
+            | libc::EHOSTUNREACH
+            | libc::EOPNOTSUPP
+            | libc::ENETUNREACH
+            | libc::ETIMEDOUT => AcceptErrno::Skip,
+            libc::EMFILE | libc::ENFILE => AcceptErrno::OutOfDescriptors,
+            libc::ENOBUFS | libc::ENOMEM => AcceptErrno::OutOfMemory,
+            _ => AcceptErrno::Fail,
+        }
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TcpListener");
+        if let Ok(addr) = self.local_addr() {
+            d.field("local", &addr);
+        }
+        d.field("fd", &self.as_raw_fd()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AcceptErrno;
+
+    #[test]
+    fn per_connection_failures_are_skipped() {
+        for errno in [
+            libc::ECONNABORTED,
+            libc::EPROTO,
+            libc::EPERM,
+            libc::EINTR,
+            libc::ENETDOWN,
+            libc::ENOPROTOOPT,
+            libc::EHOSTDOWN,
+            libc::ENONET,
+            libc::EHOSTUNREACH,
+            libc::EOPNOTSUPP,
+            libc::ENETUNREACH,
+            libc::ETIMEDOUT,
+        ] {
+            assert_eq!(
+                AcceptErrno::classify(errno),
+                AcceptErrno::Skip,
+                "errno {errno}"
+            );
+        }
+    }
+
+    #[test]
+    fn resource_errors_back_off() {
+        assert_eq!(
+            AcceptErrno::classify(libc::EMFILE),
+            AcceptErrno::OutOfDescriptors
+        );
+        assert_eq!(
+            AcceptErrno::classify(libc::ENFILE),
+            AcceptErrno::OutOfDescriptors
+        );
+        assert_eq!(
+            AcceptErrno::classify(libc::ENOBUFS),
+            AcceptErrno::OutOfMemory
+        );
+        assert_eq!(
+            AcceptErrno::classify(libc::ENOMEM),
+            AcceptErrno::OutOfMemory
+        );
+    }
+
+    #[test]
+    fn other_errors_are_reported() {
+        for errno in [libc::EBADF, libc::EINVAL, libc::ENOTSOCK, libc::EFAULT, 0] {
+            assert_eq!(
+                AcceptErrno::classify(errno),
+                AcceptErrno::Fail,
+                "errno {errno}"
+            );
+        }
+        let synthetic = std::io::Error::other("not from the OS");
+        assert_eq!(AcceptErrno::of(&synthetic), AcceptErrno::Fail);
+    }
+}

@@ -1,0 +1,371 @@
+//! [`TcpStream`]: a connected TCP socket on the loop that created it.
+//!
+//! Rules:
+//! - The stream owns its socket and its registration with the loop of the
+//!   thread that made it (by `connect`, `accept` or `from_std`). It is
+//!   `!Send` and `!Sync`: only that loop's thread touches it. To move a
+//!   connection to another loop, take it out with [`TcpStream::into_std`]
+//!   and put it in there with [`TcpStream::from_std`].
+//! - One task waits per direction: the reactor keeps one reader and one
+//!   writer waker per socket. `read`/`write` take `&mut self` so that the
+//!   borrow checker keeps it that way; [`TcpStream::split`] and
+//!   [`TcpStream::into_split`] give the two directions to two tasks.
+//! - Readiness is edge-triggered, so every operation goes on until the
+//!   kernel answers `WouldBlock` before it waits, with one shortcut: a read
+//!   that fills less than the buffer has drained the socket (a stream
+//!   socket hands over everything it holds), so readiness is cleared with
+//!   no extra `read` that would only say `WouldBlock`. A write the kernel
+//!   takes only in part means the send buffer is full, and clears too.
+//! - Writes never raise `SIGPIPE`: plain writes go through `send` and
+//!   vectored writes through `sendmsg`, both with `MSG_NOSIGNAL`, so a peer
+//!   that has gone shows up as an `EPIPE` or `ECONNRESET` error even in a
+//!   host program that restored the default `SIGPIPE` action.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::rc::Rc;
+
+use std::time::Duration;
+
+use mudu_runtime::io::{Direction, IoSource};
+use socket2::{SockRef, TcpKeepalive};
+
+use super::connect_addr;
+use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use crate::ConnectError;
+
+/// A TCP connection, owned by the loop that created it.
+///
+/// Made by [`TcpStream::connect`], [`TcpListener::accept`](crate::TcpListener::accept),
+/// [`TcpSocket::connect`](crate::TcpSocket::connect) or [`TcpStream::from_std`].
+/// Dropping it closes the socket (after removing it from the loop).
+///
+/// ```
+/// use mudu_net::{TcpListener, TcpStream};
+///
+/// mudu_runtime::block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+///     let (mut server, _) = listener.accept().await?;
+///     client.write_all(b"ping").await?;
+///     let mut buf = [0; 4];
+///     server.read_exact(&mut buf).await?;
+///     assert_eq!(&buf, b"ping");
+///     Ok::<_, std::io::Error>(())
+/// })
+/// .unwrap();
+/// ```
+///
+/// A stream belongs to its loop's thread; it cannot be sent to another:
+///
+/// ```compile_fail
+/// fn needs_send<T: Send>() {}
+/// needs_send::<mudu_net::TcpStream>();
+/// ```
+pub struct TcpStream {
+    pub(super) io: IoSource<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`: one attempt through the connect state machine
+    /// ([`crate::connect`]): a fresh non-blocking socket, `connect()`, the
+    /// errno table, a wait until writable, `SO_ERROR`, and the self-connect
+    /// check. A socket that connected to itself is reset and reported as the
+    /// retryable [`ConnectErrorKind::SelfConnect`](crate::ConnectErrorKind::SelfConnect);
+    /// it is never handed out.
+    ///
+    /// There is no time limit beyond the kernel's own (about two minutes of
+    /// SYN retransmissions); see [`TcpStream::connect_timeout`].
+    ///
+    /// # Panics
+    /// Outside a mudu runtime.
+    pub async fn connect(addr: SocketAddr) -> Result<TcpStream, ConnectError> {
+        connect_addr(addr, None, 1).await
+    }
+
+    /// [`TcpStream::connect`] within `timeout` on the runtime's clock; past
+    /// it the attempt's socket is closed and the error's kind is
+    /// [`TimedOut`](crate::ConnectErrorKind::TimedOut).
+    ///
+    /// ```
+    /// use mudu_net::{ConnectErrorKind, TcpListener, TcpStream};
+    /// use std::time::Duration;
+    ///
+    /// mudu_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    ///     let addr = listener.local_addr().unwrap();
+    ///     let stream = TcpStream::connect_timeout(addr, Duration::from_secs(5)).await.unwrap();
+    ///     assert_eq!(stream.peer_addr().unwrap(), addr);
+    ///     drop(listener);
+    ///     let err = TcpStream::connect_timeout(addr, Duration::from_secs(5)).await.unwrap_err();
+    ///     assert_eq!(err.kind(), ConnectErrorKind::Refused);
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    /// Outside a mudu runtime.
+    pub async fn connect_timeout(
+        addr: SocketAddr,
+        timeout: Duration,
+    ) -> Result<TcpStream, ConnectError> {
+        match mudu_timer::time::timeout(timeout, connect_addr(addr, None, 1)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(ConnectError::timed_out(addr, 1)),
+        }
+    }
+
+    /// Wraps a connected mio stream, registering it with the current loop.
+    pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        Ok(TcpStream {
+            io: IoSource::new(stream)?,
+        })
+    }
+
+    /// Wraps an already registered source.
+    pub(crate) fn from_io(io: IoSource<mio::net::TcpStream>) -> TcpStream {
+        TcpStream { io }
+    }
+
+    /// Adopts a connected std stream (for example one taken out of another
+    /// loop with [`TcpStream::into_std`]): makes it non-blocking and
+    /// registers it with the current thread's loop.
+    ///
+    /// # Errors
+    /// Outside a mudu runtime, or when the loop refuses the socket.
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    /// Removes the socket from this loop and hands it back as a std stream,
+    /// still non-blocking, to move it to another loop or thread.
+    pub fn into_std(self) -> io::Result<std::net::TcpStream> {
+        Ok(self.io.into_inner()?.into())
+    }
+
+    pub(super) fn sock(&self) -> SockRef<'_> {
+        SockRef::from(self.io.get_ref())
+    }
+
+    /// Reads into `buf`, waiting until data or end-of-file arrives; `Ok(0)`
+    /// is end-of-file (or an empty `buf`). Cancel-safe: dropping the future
+    /// before it finishes loses no data.
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.read_ref(buf).await
+    }
+
+    /// Reads exactly `buf.len()` bytes; end-of-file first is `UnexpectedEof`.
+    /// Not cancel-safe: bytes read before a drop are lost.
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        self.read_exact_ref(buf).await
+    }
+
+    /// Writes some of `buf`, waiting until the kernel takes at least one
+    /// byte; returns how many. Cancel-safe.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_ref(buf).await
+    }
+
+    /// Writes all of `buf`. Not cancel-safe: how much went out before a
+    /// drop is unknown.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.write_all_ref(buf).await
+    }
+
+    /// Writes some of `bufs` in one `sendmsg` (with `MSG_NOSIGNAL`);
+    /// returns how many bytes went out. Cancel-safe.
+    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        self.write_vectored_ref(bufs).await
+    }
+
+    /// Reads into `buf` without taking the bytes out of the socket, waiting
+    /// until some arrive; the next `read` sees them again.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.poll_peek_priv(cx, buf)).await
+    }
+
+    /// Waits until the socket is readable (data, end-of-file or an error).
+    /// Readiness is a hint: a following [`try_read`](Self::try_read) may
+    /// still say `WouldBlock`, and then this waits for the next event.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready_priv(Direction::Read, cx)).await
+    }
+
+    /// Waits until the socket is writable (room in the send buffer, or an
+    /// error); see [`readable`](Self::readable).
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_ready_priv(Direction::Write, cx)).await
+    }
+
+    /// Reads once without waiting: `WouldBlock` when the loop has seen no
+    /// readiness or the socket turned out empty (readiness is then cleared,
+    /// so [`readable`](Self::readable) waits for the next event). Stores no
+    /// waker, so it never steals another task's wake-up.
+    ///
+    /// ```
+    /// use mudu_net::{TcpListener, TcpStream};
+    ///
+    /// mudu_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, _) = listener.accept().await?;
+    ///     client.write_all(b"hi").await?;
+    ///     let mut buf = [0; 8];
+    ///     let n = loop {
+    ///         server.readable().await?;
+    ///         match server.try_read(&mut buf) {
+    ///             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+    ///             other => break other?,
+    ///         }
+    ///     };
+    ///     assert_eq!(&buf[..n], b"hi");
+    ///     Ok::<_, std::io::Error>(())
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        let registration = self.io.registration();
+        let event = registration
+            .try_ready(Direction::Read)?
+            .ok_or(io::ErrorKind::WouldBlock)?;
+        match self.read_once(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                registration.clear_readiness(event);
+                Err(e)
+            }
+            Ok(n) if n > 0 && n < buf.len() => {
+                registration.clear_readiness(event);
+                Ok(n)
+            }
+            result => result,
+        }
+    }
+
+    /// Writes once without waiting; see [`try_read`](Self::try_read).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let registration = self.io.registration();
+        let event = registration
+            .try_ready(Direction::Write)?
+            .ok_or(io::ErrorKind::WouldBlock)?;
+        match self.sock().send_with_flags(buf, libc::MSG_NOSIGNAL) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                registration.clear_readiness(event);
+                Err(e)
+            }
+            Ok(n) if n < buf.len() => {
+                registration.clear_readiness(event);
+                Ok(n)
+            }
+            result => result,
+        }
+    }
+
+    /// Half-closes the connection: sends a FIN, after which the peer reads
+    /// end-of-file; this side can still read what the peer sends. muduo's
+    /// `shutdownWrite`.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        self.io.get_ref().shutdown(Shutdown::Write)
+    }
+
+    /// Sets `TCP_NODELAY`: `true` sends small writes at once instead of
+    /// waiting to coalesce them (Nagle's algorithm).
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.io.get_ref().nodelay()
+    }
+
+    /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes the close send a reset
+    /// and drop unsent data (no `TIME_WAIT`); `None` restores the default
+    /// graceful close. Note that a non-zero linger does not block the loop's
+    /// close: the socket is non-blocking.
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.sock().set_linger(linger)
+    }
+
+    /// The `SO_LINGER` setting.
+    pub fn linger(&self) -> io::Result<Option<Duration>> {
+        self.sock().linger()
+    }
+
+    /// TCP keepalive: `Some(idle)` turns `SO_KEEPALIVE` on and probes after
+    /// `idle` without traffic (`TCP_KEEPIDLE`); `None` turns it off.
+    pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
+        match idle {
+            Some(idle) => self
+                .sock()
+                .set_tcp_keepalive(&TcpKeepalive::new().with_time(idle)),
+            None => self.sock().set_keepalive(false),
+        }
+    }
+
+    /// The keepalive idle time, or `None` when keepalive is off.
+    pub fn keepalive(&self) -> io::Result<Option<Duration>> {
+        let sock = self.sock();
+        if sock.keepalive()? {
+            sock.keepalive_time().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Reads and clears the socket's pending error (`SO_ERROR`).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get_ref().take_error()
+    }
+
+    /// Borrows the two directions for two futures of this task (or two
+    /// scoped users): reads through [`ReadHalf`], writes through
+    /// [`WriteHalf`]. No allocation.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        super::split::split(self)
+    }
+
+    /// Splits into two owned halves that two tasks may hold (both on this
+    /// loop), sharing the stream through an `Rc`. Dropping the write half
+    /// half-closes the connection; the socket closes when both are gone.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        super::split::into_split(Rc::new(self))
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.get_ref().as_fd()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.get_ref().as_raw_fd()
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("TcpStream");
+        if let Ok(addr) = self.local_addr() {
+            d.field("local", &addr);
+        }
+        if let Ok(addr) = self.peer_addr() {
+            d.field("peer", &addr);
+        }
+        d.field("fd", &self.as_raw_fd()).finish()
+    }
+}

@@ -1,0 +1,139 @@
+//! The connect errno table on real routes, in a network namespace this test
+//! makes for itself: `unshare --user --map-root-user --net` re-runs the test
+//! binary as root of a fresh, empty namespace (no root needed outside), where
+//! the child brings `lo` up and adds the routes below. The addresses exist
+//! only inside that namespace; no packet leaves it.
+//!
+//! ```text
+//! destination      route in the namespace   connect()     kind (disposition)
+//! 10.9.0.1         unreachable              EHOSTUNREACH  Unreachable (retry)
+//! 10.10.0.1        prohibit                 EACCES        PermissionDenied (fatal)
+//! 10.11.0.1        blackhole                EINVAL        Unreachable (retry)
+//! 10.12.0.1        none                     ENETUNREACH   Unreachable (retry)
+//! ```
+//!
+//! Needs `unshare` (util-linux) and `ip` (iproute2); without them the test
+//! fails, naming what is missing, rather than skipping in silence.
+
+mod util;
+
+use mudu::net::{ConnectErrorKind, TcpStream};
+use std::net::SocketAddr;
+use std::process::Command;
+
+const CHILD: &str = "MUDU_NETNS_CHILD";
+const TEST: &str = "errno_table_on_real_routes_in_a_network_namespace";
+const MARKER: &str = "routes checked:";
+
+struct Case {
+    route: &'static str,
+    target: &'static str,
+    errno: i32,
+    kind: ConnectErrorKind,
+    retryable: bool,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        route: "unreachable 10.9.0.0/16",
+        target: "10.9.0.1:80",
+        errno: libc::EHOSTUNREACH,
+        kind: ConnectErrorKind::Unreachable,
+        retryable: true,
+    },
+    Case {
+        route: "prohibit 10.10.0.0/16",
+        target: "10.10.0.1:80",
+        errno: libc::EACCES,
+        kind: ConnectErrorKind::PermissionDenied,
+        retryable: false,
+    },
+    Case {
+        route: "blackhole 10.11.0.0/16",
+        target: "10.11.0.1:80",
+        errno: libc::EINVAL,
+        kind: ConnectErrorKind::Unreachable,
+        retryable: true,
+    },
+    Case {
+        route: "",
+        target: "10.12.0.1:80",
+        errno: libc::ENETUNREACH,
+        kind: ConnectErrorKind::Unreachable,
+        retryable: true,
+    },
+];
+
+fn ip(args: &str) {
+    let status = Command::new("ip")
+        .args(args.split_whitespace())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run `ip {args}`: {e}"));
+    assert!(status.success(), "`ip {args}` failed: {status}");
+}
+
+/// Inside the namespace: set the routes up, then connect to each target.
+fn check_routes() {
+    ip("link set lo up");
+    for case in CASES.iter().filter(|c| !c.route.is_empty()) {
+        ip(&format!("route add {}", case.route));
+    }
+    mudu::block_on(async {
+        for case in &CASES {
+            let addr: SocketAddr = case.target.parse().unwrap();
+            let err = match TcpStream::connect(addr).await {
+                Ok(_) => panic!("{addr} connected inside an empty namespace"),
+                Err(err) => err,
+            };
+            assert_eq!(
+                err.io_error().raw_os_error(),
+                Some(case.errno),
+                "route {:?}: {err}",
+                case.route
+            );
+            assert_eq!(err.kind(), case.kind, "route {:?}", case.route);
+            assert_eq!(err.is_retryable(), case.retryable, "route {:?}", case.route);
+            assert_eq!(err.addr(), addr);
+        }
+    });
+    println!("{MARKER} {}", CASES.len());
+}
+
+fn require_tool(name: &str, probe: &[&str]) {
+    let found = Command::new(name)
+        .args(probe)
+        .output()
+        .is_ok_and(|out| out.status.success());
+    assert!(
+        found,
+        "`{name}` is needed for this test (unshare: util-linux, ip: iproute2)"
+    );
+}
+
+#[test]
+fn errno_table_on_real_routes_in_a_network_namespace() {
+    if util::is_child(CHILD) {
+        return check_routes();
+    }
+    require_tool("unshare", &["--version"]);
+    require_tool("ip", &["-V"]);
+    let exe = std::env::current_exe().unwrap();
+    let output = Command::new("unshare")
+        .args(["--user", "--map-root-user", "--net"])
+        .arg(exe)
+        .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the namespace child failed ({}):\n{stdout}\n{stderr}",
+        output.status
+    );
+    assert!(
+        stdout.contains(&format!("{MARKER} {}", CASES.len())),
+        "the namespace child did not check the routes:\n{stdout}\n{stderr}"
+    );
+}
