@@ -49,15 +49,21 @@
 #![forbid(unsafe_code)]
 
 mod backoff;
+mod broadcast;
 mod buffer;
 pub mod connect;
 mod connect_error;
+mod connector;
+mod log;
+mod signals;
 mod splitmix;
 mod tcp;
 
 pub use backoff::{Backoff, Jitter};
+pub use broadcast::Subscription;
 pub use buffer::Buffer;
 pub use connect_error::{ConnectError, ConnectErrorKind};
+pub use connector::{Connector, ConnectorEvent, ConnectorHandle};
 pub use tcp::{
     Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket,
     TcpStream, WriteHalf, ACCEPT_BACKOFF, DEFAULT_BACKLOG,
