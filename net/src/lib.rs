@@ -7,6 +7,13 @@
 //!   the pure state machine below with real sockets and never hands out a
 //!   socket connected to itself; `accept` survives `ECONNABORTED` and
 //!   descriptor exhaustion; writes never raise `SIGPIPE`.
+//! - [`Connector`]: connects to one address, retrying on the loop's timer
+//!   wheel after [`Backoff`]'s delays, stoppable from any thread through
+//!   [`ConnectorHandle`], reporting each step as a [`ConnectorEvent`].
+//! - [`TcpClient`]: keeps a connection up, running a handler on each one and
+//!   reconnecting when it ends; [`ClientHandle`] disconnects, stops and
+//!   watches it ([`ClientState`]) from any thread. Events and states arrive
+//!   through [`Subscription`] streams.
 //!
 //! The rest is pure: no socket is opened, no clock is read, nothing waits.
 //! The I/O layer makes the system calls and asks these types what the
@@ -51,6 +58,7 @@
 mod backoff;
 mod broadcast;
 mod buffer;
+mod client;
 pub mod connect;
 mod connect_error;
 mod connector;
@@ -62,6 +70,7 @@ mod tcp;
 pub use backoff::{Backoff, Jitter};
 pub use broadcast::Subscription;
 pub use buffer::Buffer;
+pub use client::{ClientHandle, ClientState, DisconnectReason, TcpClient};
 pub use connect_error::{ConnectError, ConnectErrorKind};
 pub use connector::{Connector, ConnectorEvent, ConnectorHandle};
 pub use tcp::{
