@@ -56,3 +56,5 @@ pub fn noop_waker() -> std::task::Waker {
     }
     std::task::Waker::from(Arc::new(Noop))
 }
+
+pub mod ports;
