@@ -11,6 +11,7 @@ use mudu::net::{
 use mudu::time::{self, Instant};
 use mudu_timer::TimeDriver;
 use std::time::Duration;
+use util::isolated::isolated;
 use util::ports::ReservedPort;
 
 fn paused() -> mudu::Runtime {
@@ -151,33 +152,38 @@ fn a_listener_that_appears_at_20s_is_connected_at_31_5s() {
 
 #[test]
 fn stop_during_a_retry_wait_returns_at_once_and_leaves_nothing_behind() {
-    paused().block_on(async {
-        let fds = util::open_fds();
-        let port = ReservedPort::new();
-        let mut connector = Connector::new(port.addr());
-        let handle = connector.handle();
-        let mut events = connector.events();
-        let client = mudu::spawn(async move {
-            let result = connector.connect().await;
-            (result, Instant::now())
-        });
+    isolated(
+        "stop_during_a_retry_wait_returns_at_once_and_leaves_nothing_behind",
+        || {
+            paused().block_on(async {
+                let fds = util::open_fds();
+                let port = ReservedPort::new();
+                let mut connector = Connector::new(port.addr());
+                let handle = connector.handle();
+                let mut events = connector.events();
+                let client = mudu::spawn(async move {
+                    let result = connector.connect().await;
+                    (result, Instant::now())
+                });
 
-        assert_eq!(until_retry_wait(&mut events).await, ms(500));
-        assert_eq!(pending_timers(), 1, "the retry wait is on the wheel");
-        let stopped_at = Instant::now();
-        handle.stop();
-        let (result, at) = client.await.unwrap();
-        let err = result.unwrap_err();
-        assert_eq!(err.kind(), ConnectErrorKind::Stopped);
-        assert_eq!(err.attempt(), 1);
-        assert_eq!(at, stopped_at, "no virtual time passed");
-        assert_eq!(pending_timers(), 0, "the retry timer left the wheel");
-        assert!(handle.is_stopped());
-        // No attempt after the stop; the stream ended with the connector.
-        assert_eq!(events.recv().await, None);
-        drop(port);
-        assert_eq!(util::open_fds(), fds);
-    });
+                assert_eq!(until_retry_wait(&mut events).await, ms(500));
+                assert_eq!(pending_timers(), 1, "the retry wait is on the wheel");
+                let stopped_at = Instant::now();
+                handle.stop();
+                let (result, at) = client.await.unwrap();
+                let err = result.unwrap_err();
+                assert_eq!(err.kind(), ConnectErrorKind::Stopped);
+                assert_eq!(err.attempt(), 1);
+                assert_eq!(at, stopped_at, "no virtual time passed");
+                assert_eq!(pending_timers(), 0, "the retry timer left the wheel");
+                assert!(handle.is_stopped());
+                // No attempt after the stop; the stream ended with the connector.
+                assert_eq!(events.recv().await, None);
+                drop(port);
+                assert_eq!(util::open_fds(), fds);
+            });
+        },
+    );
 }
 
 /// muduo's `TcpClient_reg1`: `stop()` runs in the same loop iteration as the
@@ -185,51 +191,58 @@ fn stop_during_a_retry_wait_returns_at_once_and_leaves_nothing_behind() {
 /// handed out.
 #[test]
 fn stop_in_the_iteration_the_handshake_completes_closes_the_late_socket() {
-    paused().block_on(async {
-        let fds = util::open_fds();
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
-        let mut connector = Connector::new(listener.local_addr().unwrap());
-        let handle = connector.handle();
-        let client = mudu::spawn(async move { connector.connect().await });
+    isolated(
+        "stop_in_the_iteration_the_handshake_completes_closes_the_late_socket",
+        || {
+            paused().block_on(async {
+                let fds = util::open_fds();
+                let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
+                    .await
+                    .unwrap();
+                let mut connector = Connector::new(listener.local_addr().unwrap());
+                let handle = connector.handle();
+                let client = mudu::spawn(async move { connector.connect().await });
 
-        // The accept and the connector's writable event come from the same
-        // poll; this (`block_on`'s) future runs first in the iteration.
-        let (mut server, _) = listener.accept().await.unwrap();
-        handle.stop();
-        let err = client.await.unwrap().unwrap_err();
-        assert_eq!(err.kind(), ConnectErrorKind::Stopped);
-        let mut buf = [0; 1];
-        assert_eq!(
-            server.read(&mut buf).await.unwrap(),
-            0,
-            "the late socket was closed"
-        );
-        drop((server, listener));
-        assert_eq!(util::open_fds(), fds);
-    });
+                // The accept and the connector's writable event come from the same
+                // poll; this (`block_on`'s) future runs first in the iteration.
+                let (mut server, _) = listener.accept().await.unwrap();
+                handle.stop();
+                let err = client.await.unwrap().unwrap_err();
+                assert_eq!(err.kind(), ConnectErrorKind::Stopped);
+                let mut buf = [0; 1];
+                assert_eq!(
+                    server.read(&mut buf).await.unwrap(),
+                    0,
+                    "the late socket was closed"
+                );
+                drop((server, listener));
+                assert_eq!(util::open_fds(), fds);
+            });
+        },
+    );
 }
 
 #[test]
 fn stop_from_another_thread_ends_connect() {
-    paused().block_on(async {
-        let fds = util::open_fds();
-        let port = ReservedPort::new();
-        let mut connector = Connector::new(port.addr());
-        let handle = connector.handle();
-        let mut events = connector.events();
-        let client = mudu::spawn(async move { connector.connect().await });
-        until_retry_wait(&mut events).await;
+    isolated("stop_from_another_thread_ends_connect", || {
+        paused().block_on(async {
+            let fds = util::open_fds();
+            let port = ReservedPort::new();
+            let mut connector = Connector::new(port.addr());
+            let handle = connector.handle();
+            let mut events = connector.events();
+            let client = mudu::spawn(async move { connector.connect().await });
+            until_retry_wait(&mut events).await;
 
-        // The loop keeps retrying on the virtual clock until the stop lands.
-        let stopper = std::thread::spawn(move || handle.stop());
-        let err = client.await.unwrap().unwrap_err();
-        stopper.join().unwrap();
-        assert_eq!(err.kind(), ConnectErrorKind::Stopped);
-        assert_eq!(pending_timers(), 0);
-        drop(port);
-        assert_eq!(util::open_fds(), fds);
+            // The loop keeps retrying on the virtual clock until the stop lands.
+            let stopper = std::thread::spawn(move || handle.stop());
+            let err = client.await.unwrap().unwrap_err();
+            stopper.join().unwrap();
+            assert_eq!(err.kind(), ConnectErrorKind::Stopped);
+            assert_eq!(pending_timers(), 0);
+            drop(port);
+            assert_eq!(util::open_fds(), fds);
+        });
     });
 }
 
@@ -287,54 +300,65 @@ fn restart_cuts_a_retry_wait_short_and_starts_the_schedule_over() {
 
 #[test]
 fn dropping_the_connect_future_cancels_its_timer_and_socket() {
-    paused().block_on(async {
-        let fds = util::open_fds();
-        let port = ReservedPort::new();
-        let mut connector = Connector::new(port.addr());
-        let mut events = connector.events();
-        let client = mudu::spawn(async move { connector.connect().await });
-        until_retry_wait(&mut events).await;
-        assert_eq!(pending_timers(), 1);
-        client.abort();
-        assert!(client.await.unwrap_err().is_cancelled());
-        assert_eq!(pending_timers(), 0);
-        assert_eq!(events.recv().await, None);
-        drop(port);
-        assert_eq!(util::open_fds(), fds);
-    });
+    isolated(
+        "dropping_the_connect_future_cancels_its_timer_and_socket",
+        || {
+            paused().block_on(async {
+                let fds = util::open_fds();
+                let port = ReservedPort::new();
+                let mut connector = Connector::new(port.addr());
+                let mut events = connector.events();
+                let client = mudu::spawn(async move { connector.connect().await });
+                until_retry_wait(&mut events).await;
+                assert_eq!(pending_timers(), 1);
+                client.abort();
+                assert!(client.await.unwrap_err().is_cancelled());
+                assert_eq!(pending_timers(), 0);
+                assert_eq!(events.recv().await, None);
+                drop(port);
+                assert_eq!(util::open_fds(), fds);
+            });
+        },
+    );
 }
 
 /// A socket bound to the port it connects to meets itself (the kernel's
-/// simultaneous open); the socket factory makes one on every attempt.
+/// simultaneous open); the socket factory makes one on every attempt. In a
+/// process of its own: a test beside it that starts a child process would
+/// hold a copy of each attempt's descriptor until the child's `exec`, and
+/// the next attempt would find the previous one's connection still there
+/// (`EADDRNOTAVAIL`).
 #[test]
 fn a_self_connect_is_retried_and_never_returned() {
-    paused().block_on(async {
-        let port = ReservedPort::new();
-        let addr = port.addr();
-        let mut connector = Connector::new(addr)
-            .backoff(Backoff::default().max_attempts(3))
-            .socket(move || {
-                let socket = TcpSocket::new_v4()?;
-                socket.set_reuseaddr(true)?;
-                socket.bind(addr)?;
-                Ok(socket)
-            });
-        let start = Instant::now();
-        let recorder = record(connector.events(), start);
-        let err = connector.connect().await.unwrap_err();
-        drop(connector);
-        assert_eq!(err.kind(), ConnectErrorKind::SelfConnect);
-        assert_eq!(err.attempt(), 3);
-        let seen = recorder.await.unwrap();
-        let kinds: Vec<_> = seen
-            .iter()
-            .filter_map(|(_, e)| match e {
-                ConnectorEvent::Failed { kind, .. } => Some(*kind),
-                _ => None,
-            })
-            .collect();
-        assert_eq!(kinds, [ConnectErrorKind::SelfConnect; 3]);
-        assert_eq!(attempt_times(&seen), [0, 500, 1_500]);
+    isolated("a_self_connect_is_retried_and_never_returned", || {
+        paused().block_on(async {
+            let port = ReservedPort::new();
+            let addr = port.addr();
+            let mut connector = Connector::new(addr)
+                .backoff(Backoff::default().max_attempts(3))
+                .socket(move || {
+                    let socket = TcpSocket::new_v4()?;
+                    socket.set_reuseaddr(true)?;
+                    socket.bind(addr)?;
+                    Ok(socket)
+                });
+            let start = Instant::now();
+            let recorder = record(connector.events(), start);
+            let err = connector.connect().await.unwrap_err();
+            drop(connector);
+            assert_eq!(err.kind(), ConnectErrorKind::SelfConnect);
+            assert_eq!(err.attempt(), 3);
+            let seen = recorder.await.unwrap();
+            let kinds: Vec<_> = seen
+                .iter()
+                .filter_map(|(_, e)| match e {
+                    ConnectorEvent::Failed { kind, .. } => Some(*kind),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(kinds, [ConnectErrorKind::SelfConnect; 3]);
+            assert_eq!(attempt_times(&seen), [0, 500, 1_500]);
+        });
     });
 }
 
