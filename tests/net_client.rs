@@ -376,3 +376,13 @@ fn without_retry_run_returns_when_the_handler_does() {
         assert_eq!(last.to_string(), "disconnected (error: handler failed)");
     });
 }
+
+#[test]
+fn handles_and_state_streams_cross_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    fn send<T: Send>() {}
+    send_sync::<mudu::net::ClientHandle>();
+    send_sync::<mudu::net::ConnectorHandle>();
+    send::<Subscription<ClientState>>();
+    send::<Subscription<mudu::net::ConnectorEvent>>();
+}

@@ -97,6 +97,13 @@ use handle::{DISCONNECT, STOP};
 /// })
 /// .unwrap();
 /// ```
+///
+/// A client belongs to its loop; its handle is what crosses threads:
+///
+/// ```compile_fail
+/// fn needs_send<T: Send>() {}
+/// needs_send::<mudu_net::TcpClient>();
+/// ```
 pub struct TcpClient {
     connector: Connector,
     retry: bool,

@@ -88,6 +88,13 @@ type SocketFactory = Box<dyn FnMut() -> io::Result<TcpSocket>>;
 ///     assert!(matches!(events.try_recv(), Some(ConnectorEvent::Connected { attempt: 1, .. })));
 /// });
 /// ```
+///
+/// A connector belongs to its loop; its handle is what crosses threads:
+///
+/// ```compile_fail
+/// fn needs_send<T: Send>() {}
+/// needs_send::<mudu_net::Connector>();
+/// ```
 pub struct Connector {
     addr: SocketAddr,
     backoff: Backoff,
