@@ -24,7 +24,14 @@ fn next_hands_out_loops_round_robin() {
     });
     assert_eq!(
         names,
-        ["mudu-loop-0", "mudu-loop-1", "mudu-loop-2", "mudu-loop-0", "mudu-loop-1", "mudu-loop-2"]
+        [
+            "mudu-loop-0",
+            "mudu-loop-1",
+            "mudu-loop-2",
+            "mudu-loop-0",
+            "mudu-loop-1",
+            "mudu-loop-2"
+        ]
     );
 }
 
@@ -38,7 +45,9 @@ fn spawn_local_builds_the_future_on_the_target_loop() {
         async move {
             for _ in 0..3 {
                 let c = counter.clone();
-                mudu::spawn(async move { c.set(c.get() + 1) }).await.unwrap();
+                mudu::spawn(async move { c.set(c.get() + 1) })
+                    .await
+                    .unwrap();
             }
             counter.get()
         }

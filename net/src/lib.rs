@@ -7,6 +7,13 @@
 //!   the pure state machine below with real sockets and never hands out a
 //!   socket connected to itself; `accept` survives `ECONNABORTED` and
 //!   descriptor exhaustion; writes never raise `SIGPIPE`.
+//! - [`Connector`]: connects to one address, retrying on the loop's timer
+//!   wheel after [`Backoff`]'s delays, stoppable from any thread through
+//!   [`ConnectorHandle`], reporting each step as a [`ConnectorEvent`].
+//! - [`TcpClient`]: keeps a connection up, running a handler on each one and
+//!   reconnecting when it ends; [`ClientHandle`] disconnects, stops and
+//!   watches it ([`ClientState`]) from any thread. Events and states arrive
+//!   through [`Subscription`] streams.
 //!
 //! The rest keeps the decisions apart from the I/O: nothing below opens a
 //! socket; name lookups run on the runtime's blocking pool and the Happy
@@ -56,17 +63,25 @@
 
 mod addr;
 mod backoff;
+mod broadcast;
 mod buffer;
+mod client;
 pub mod connect;
 mod connect_error;
+mod connector;
 pub mod happy_eyeballs;
+mod log;
+mod signals;
 mod splitmix;
 mod tcp;
 
 pub use addr::{lookup_host, ToSocketAddrs};
 pub use backoff::{Backoff, Jitter};
+pub use broadcast::Subscription;
 pub use buffer::Buffer;
+pub use client::{ClientHandle, ClientState, DisconnectReason, TcpClient};
 pub use connect_error::{ConnectError, ConnectErrorKind};
+pub use connector::{Connector, ConnectorEvent, ConnectorHandle};
 pub use tcp::{
     Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket,
     TcpStream, WriteHalf, ACCEPT_BACKOFF, DEFAULT_BACKLOG,

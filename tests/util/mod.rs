@@ -56,3 +56,6 @@ pub fn noop_waker() -> std::task::Waker {
     }
     std::task::Waker::from(Arc::new(Noop))
 }
+
+pub mod isolated;
+pub mod ports;
