@@ -5,12 +5,10 @@
 //! nc 127.0.0.1 2007        # type a line, get it back
 //! ```
 //!
-//! One loop on one thread serves every connection: a task per connection, readiness from the loop's
-//! reactor.
+//! One loop on one thread serves every connection, a task per connection.
 
-use mudu::io::IoSource;
-use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use mudu::net::{TcpListener, TcpStream};
+use std::io;
 use std::net::SocketAddr;
 
 const USAGE: &str = "usage: echo_server [--addr HOST:PORT]
@@ -55,39 +53,36 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Socke
 }
 
 async fn run(addr: SocketAddr) -> io::Result<()> {
-    let listener = IoSource::new(mio::net::TcpListener::bind(addr)?)?;
-    println!(
-        "echo server listening on {}",
-        listener.get_ref().local_addr()?
-    );
+    let listener = TcpListener::bind(addr).await?;
+    println!("echo server listening on {}", listener.local_addr()?);
     serve(listener).await
 }
 
 /// Accepts connections forever, one echo task each.
-pub async fn serve(listener: IoSource<mio::net::TcpListener>) -> io::Result<()> {
+pub async fn serve(listener: TcpListener) -> io::Result<()> {
     loop {
-        let (stream, _peer) = poll_fn(|cx| listener.poll_read_with(cx, |l| l.accept())).await?;
-        stream.set_nodelay(true)?;
-        mudu::spawn(async move {
-            if let Err(e) = echo(IoSource::new(stream)?).await {
-                eprintln!("connection ended: {e}");
+        match listener.accept().await {
+            Ok((stream, _peer)) => {
+                mudu::spawn(async move {
+                    if let Err(e) = echo(stream).await {
+                        eprintln!("connection ended: {e}");
+                    }
+                });
             }
-            io::Result::Ok(())
-        });
+            // Out of descriptors, for instance: the listener backs off by itself; keep serving.
+            Err(e) => eprintln!("accept failed: {e}"),
+        }
     }
 }
 
-async fn echo(stream: IoSource<mio::net::TcpStream>) -> io::Result<()> {
+async fn echo(mut stream: TcpStream) -> io::Result<()> {
+    stream.set_nodelay(true)?;
     let mut buf = vec![0u8; 64 * 1024];
     loop {
-        let n = poll_fn(|cx| stream.poll_read_with(cx, |mut s| s.read(&mut buf))).await?;
+        let n = stream.read(&mut buf).await?;
         if n == 0 {
             return Ok(());
         }
-        let mut sent = 0;
-        while sent < n {
-            sent +=
-                poll_fn(|cx| stream.poll_write_with(cx, |mut s| s.write(&buf[sent..n]))).await?;
-        }
+        stream.write_all(&buf[..n]).await?;
     }
 }

@@ -29,7 +29,7 @@ fn main() {
         let (addr, listener) = match target {
             Some(addr) => (addr, None),
             None => {
-                let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+                let listener = TcpListener::bind("127.0.0.1:0").await?;
                 (listener.local_addr()?, Some(listener))
             }
         };

@@ -12,11 +12,8 @@ fn start() -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         mudu::block_on(async move {
-            let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            std_listener.set_nonblocking(true).unwrap();
-            tx.send(std_listener.local_addr().unwrap()).unwrap();
-            let listener =
-                mudu::io::IoSource::new(mio::net::TcpListener::from_std(std_listener)).unwrap();
+            let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
             echo_server::serve(listener).await
         })
     });

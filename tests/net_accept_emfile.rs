@@ -53,9 +53,7 @@ fn limit_descriptors(limit: u64) {
 /// The child: an echo server that logs accept errors and keeps accepting.
 fn serve_at_the_limit() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         limit_descriptors(limit_leaving_room(ROOM));
         println!("listening {}", listener.local_addr().unwrap().port());
         let mut told = false;

@@ -81,9 +81,7 @@ async fn read_to_end(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
 #[test]
 fn the_server_closing_leads_to_a_reconnect_and_a_new_handler_run() {
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
         let handle = client.handle();
         let start = Instant::now();
@@ -200,9 +198,7 @@ fn a_server_back_after_10s_is_reconnected_on_the_backoff_schedule() {
 #[test]
 fn disconnect_from_another_thread_half_closes_and_ends_run() {
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
         let handle = client.handle();
         let recorder = record(handle.states(), Instant::now());
@@ -242,9 +238,7 @@ fn stop_from_another_thread_drops_the_handler_and_closes_the_connection() {
         || {
             paused().block_on(async {
                 let fds = util::open_fds();
-                let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-                    .await
-                    .unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
                 let handle = client.handle();
                 let recorder = record(handle.states(), Instant::now());
@@ -354,9 +348,7 @@ fn run_returns_the_error_when_connecting_gives_up() {
 #[test]
 fn without_retry_run_returns_when_the_handler_does() {
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpClient::new(listener.local_addr().unwrap());
         let recorder = record(client.states(), Instant::now());
         let server = mudu::spawn(async move {

@@ -132,7 +132,7 @@ fn full_backlog_times_out_on_the_paused_clock() {
 #[test]
 fn ipv6_loopback() {
     mudu::block_on(async {
-        let listener = match TcpListener::bind("[::1]:0".parse().unwrap()).await {
+        let listener = match TcpListener::bind("[::1]:0").await {
             Ok(listener) => listener,
             Err(e) => {
                 eprintln!("skipped: no IPv6 loopback here ({e})");
@@ -163,9 +163,7 @@ fn ipv6_loopback() {
 #[test]
 fn connect_through_a_prepared_socket_keeps_its_options() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let socket = TcpSocket::new_v4().unwrap();
         socket.set_nodelay(true).unwrap();
         socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();

@@ -196,9 +196,7 @@ fn stop_in_the_iteration_the_handshake_completes_closes_the_late_socket() {
         || {
             paused().block_on(async {
                 let fds = util::open_fds();
-                let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-                    .await
-                    .unwrap();
+                let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let mut connector = Connector::new(listener.local_addr().unwrap());
                 let handle = connector.handle();
                 let client = mudu::spawn(async move { connector.connect().await });
@@ -249,9 +247,7 @@ fn stop_from_another_thread_ends_connect() {
 #[test]
 fn a_stopped_connector_returns_at_once_until_restarted() {
     paused().block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut connector = Connector::new(listener.local_addr().unwrap());
         let handle = connector.handle();
         handle.stop();

@@ -10,9 +10,7 @@ use std::time::Duration;
 #[test]
 fn ten_thousand_connect_close_cycles_leak_no_descriptor() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         // Warm up: the first connection may allocate lazily.
         drop(TcpStream::connect(addr).await.unwrap());

@@ -9,9 +9,7 @@ use tokio_util::codec::{Framed, LinesCodec};
 #[test]
 fn framed_lines_round_trip() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = mudu::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
@@ -39,9 +37,7 @@ fn framed_lines_round_trip() {
 #[test]
 fn futures_io_extension_traits() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();

@@ -36,9 +36,7 @@ async fn serve(listener: TcpListener) {
 #[test]
 fn hyper_server_and_client_on_one_mudu_loop() {
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = mudu::spawn(serve(listener));
 

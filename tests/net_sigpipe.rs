@@ -25,9 +25,7 @@ fn restore_default_sigpipe() {
 fn write_to_a_closed_peer(vectored: bool) {
     restore_default_sigpipe();
     mudu::block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpStream::connect(listener.local_addr().unwrap())
             .await
             .unwrap();

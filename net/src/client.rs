@@ -78,7 +78,7 @@ use handle::{DISCONNECT, STOP};
 /// use mudu_net::{TcpClient, TcpListener};
 ///
 /// mudu_runtime::block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let mut client = TcpClient::new(listener.local_addr()?); // retry off
 ///     let server = mudu_runtime::spawn(async move {
 ///         let (mut conn, _) = listener.accept().await?;

@@ -30,6 +30,8 @@
 //! PermissionDenied   PermissionDenied
 //! UnsupportedFamily  Unsupported
 //! Stopped            Other                  not Interrupted: loops retry that
+//! InvalidAddress     InvalidInput           malformed target, or no address
+//! Resolve            the resolver's kind
 //! Other              the io::Error's own kind
 //! ```
 //!
@@ -73,6 +75,12 @@ pub enum ConnectErrorKind {
     UnsupportedFamily,
     /// The caller stopped connecting.
     Stopped,
+    /// The target is malformed (`"host"` with no port, a bad port, unbalanced brackets) or named no
+    /// address at all. No attempt was made.
+    InvalidAddress,
+    /// The host name could not be resolved (the resolver failed, or answered "try again"). No attempt
+    /// was made; a later lookup may succeed.
+    Resolve,
     /// Anything else; never retried.
     Other,
 }
@@ -85,8 +93,8 @@ impl ConnectErrorKind {
         use ConnectErrorKind::*;
         match self {
             Refused | Unreachable | AddrInUse | AddrNotAvailable | WouldBlock | SelfConnect
-            | TimedOut => true,
-            PermissionDenied | UnsupportedFamily | Stopped | Other => false,
+            | TimedOut | Resolve => true,
+            PermissionDenied | UnsupportedFamily | Stopped | InvalidAddress | Other => false,
         }
     }
 
@@ -104,6 +112,8 @@ impl ConnectErrorKind {
             PermissionDenied => "permission denied",
             UnsupportedFamily => "address family not supported",
             Stopped => "stopped",
+            InvalidAddress => "invalid address",
+            Resolve => "name resolution failed",
             Other => "other error",
         }
     }
@@ -183,7 +193,23 @@ impl ConnectError {
         Self::new(addr, attempt, ConnectErrorKind::Stopped, error)
     }
 
-    /// The address the attempt tried to reach.
+    /// The target could not be turned into addresses: `error` is the resolver's error, or the
+    /// `InvalidInput` error of a malformed target (both quote the target). The kind is
+    /// [`InvalidAddress`](ConnectErrorKind::InvalidAddress) for malformed input and for a name with no
+    /// address, [`Resolve`](ConnectErrorKind::Resolve) otherwise; the attempt number is 0 (none was made)
+    /// and [`addr`](Self::addr) is the unspecified address `0.0.0.0:0`.
+    pub fn resolution(error: io::Error) -> Self {
+        let kind = match error.kind() {
+            io::ErrorKind::InvalidInput | io::ErrorKind::NotFound => {
+                ConnectErrorKind::InvalidAddress
+            }
+            _ => ConnectErrorKind::Resolve,
+        };
+        let unspecified = SocketAddr::from(([0, 0, 0, 0], 0));
+        Self::new(unspecified, 0, kind, error)
+    }
+
+    /// The address the attempt tried to reach (`0.0.0.0:0` when resolution failed before any attempt).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -236,18 +262,23 @@ impl ConnectError {
             PermissionDenied => io::ErrorKind::PermissionDenied,
             UnsupportedFamily => io::ErrorKind::Unsupported,
             Stopped => io::ErrorKind::Other,
-            Other => self.error.kind(),
+            InvalidAddress => io::ErrorKind::InvalidInput,
+            Resolve | Other => self.error.kind(),
         }
     }
 }
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "connect to {} failed (attempt {}): ",
-            self.addr, self.attempt
-        )?;
+        if self.attempt == 0 {
+            f.write_str("connect failed before any attempt: ")?;
+        } else {
+            write!(
+                f,
+                "connect to {} failed (attempt {}): ",
+                self.addr, self.attempt
+            )?;
+        }
         // "Connection refused (os error 111)" reads as "connection refused ..."
         // inside a sentence; words like "EOF" keep their capitals.
         let cause = self.error.to_string();

@@ -76,7 +76,7 @@ type SocketFactory = Box<dyn FnMut() -> io::Result<TcpSocket>>;
 /// use std::time::Duration;
 ///
 /// mudu_runtime::block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 ///     let addr = listener.local_addr().unwrap();
 ///     let mut connector = Connector::new(addr)
 ///         .backoff(Backoff::default().max_attempts(5))
@@ -144,7 +144,7 @@ impl Connector {
     /// use mudu_net::{Connector, TcpListener, TcpSocket};
     ///
     /// mudu_runtime::block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     ///     let mut connector = Connector::new(listener.local_addr().unwrap()).socket(|| {
     ///         let socket = TcpSocket::new_v4()?;
     ///         socket.set_nodelay(true)?;

@@ -21,7 +21,7 @@ use super::{TcpListener, TcpStream};
 /// use futures_core::Stream;
 ///
 /// mudu_runtime::block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let _client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let mut incoming = listener.incoming();
 ///     let next = poll_fn(|cx| Pin::new(&mut incoming).poll_next(cx)).await;

@@ -32,6 +32,8 @@
 //! Rules: loop thread only (`!Send`); one task accepts at a time (one waker
 //! slot for reading; `Incoming` borrows the listener).
 
+use crate::addr::resolve;
+use crate::ToSocketAddrs;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -64,7 +66,7 @@ const SHED_MAX: usize = 16;
 /// use mudu_net::{TcpListener, TcpStream};
 ///
 /// mudu_runtime::block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let addr = listener.local_addr()?;
 ///     let client = mudu_runtime::spawn(async move { TcpStream::connect(addr).await });
 ///     let (stream, peer) = listener.accept().await?;
@@ -82,13 +84,31 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
-    /// Binds a listener to `addr` with `SO_REUSEADDR` on (a restarted server
-    /// gets its port back while old connections sit in `TIME_WAIT`) and a
-    /// backlog of [`DEFAULT_BACKLOG`]. For other options use [`TcpSocket`].
+    /// Binds a listener to `target` (a `SocketAddr`, `"host:port"`, ...; see
+    /// [`ToSocketAddrs`](crate::ToSocketAddrs)) with `SO_REUSEADDR` on (a
+    /// restarted server gets its port back while old connections sit in
+    /// `TIME_WAIT`) and a backlog of [`DEFAULT_BACKLOG`]. When the target
+    /// names several addresses, the first that binds is used. For other
+    /// options use [`TcpSocket`].
     ///
     /// # Errors
-    /// From `socket()`, `bind()` or `listen()`, or outside a mudu runtime.
-    pub async fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    /// A malformed target or failed lookup; otherwise the last address's
+    /// error from `socket()`, `bind()` or `listen()`; or outside a mudu
+    /// runtime.
+    pub async fn bind<A: ToSocketAddrs>(target: A) -> io::Result<TcpListener> {
+        let mut last = None;
+        for addr in resolve(&target).await? {
+            match Self::bind_addr(addr) {
+                Ok(listener) => return Ok(listener),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "the target resolved to no address")
+        }))
+    }
+
+    fn bind_addr(addr: SocketAddr) -> io::Result<TcpListener> {
         let socket = TcpSocket::new_for_addr(addr)?;
         socket.set_reuseaddr(true)?;
         socket.bind(addr)?;

@@ -17,6 +17,7 @@
 //! addresses, deadlines) are built on `connect_addr` by its callers.
 
 mod attempt;
+mod connect_target;
 mod incoming;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 mod io_traits;
@@ -30,6 +31,7 @@ mod stream_poll;
 /// One connect attempt to one address: what `TcpStream::connect`,
 /// `TcpSocket::connect` and any multi-address policy build on.
 pub(crate) use attempt::connect_addr;
+use connect_target::connect_target;
 pub use incoming::Incoming;
 pub use listener::{TcpListener, ACCEPT_BACKOFF, DEFAULT_BACKLOG};
 pub use socket::TcpSocket;

@@ -170,7 +170,7 @@ impl OwnedReadHalf {
     /// use mudu_net::{TcpListener, TcpStream};
     ///
     /// mudu_runtime::block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let stream = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (read, write) = stream.into_split();
     ///     let stream = read.reunite(write).expect("same stream");

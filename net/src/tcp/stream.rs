@@ -33,9 +33,10 @@ use std::time::Duration;
 use mudu_runtime::io::{Direction, IoSource};
 use socket2::{SockRef, TcpKeepalive};
 
-use super::connect_addr;
+use super::connect_target;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
 use crate::ConnectError;
+use crate::ToSocketAddrs;
 
 /// A TCP connection, owned by the loop that created it.
 ///
@@ -47,7 +48,7 @@ use crate::ConnectError;
 /// use mudu_net::{TcpListener, TcpStream};
 ///
 /// mudu_runtime::block_on(async {
-///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+///     let listener = TcpListener::bind("127.0.0.1:0").await?;
 ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
 ///     let (mut server, _) = listener.accept().await?;
 ///     client.write_all(b"ping").await?;
@@ -70,24 +71,43 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    /// Connects to `addr`: one attempt through the connect state machine
-    /// ([`crate::connect`]): a fresh non-blocking socket, `connect()`, the
-    /// errno table, a wait until writable, `SO_ERROR`, and the self-connect
-    /// check. A socket that connected to itself is reset and reported as the
-    /// retryable [`ConnectErrorKind::SelfConnect`](crate::ConnectErrorKind::SelfConnect);
-    /// it is never handed out.
+    /// Connects to `target`: a `SocketAddr`, `"host:port"`, `(host, port)`, a list of addresses, ...
+    /// (see [`ToSocketAddrs`](crate::ToSocketAddrs)). Host names are resolved on the runtime's blocking
+    /// pool, never on the loop; several addresses are raced as Happy Eyeballs does (the next attempt
+    /// 250 ms after the previous one started, or as soon as it fails; the first connection wins, the
+    /// others are closed).
     ///
-    /// There is no time limit beyond the kernel's own (about two minutes of
-    /// SYN retransmissions); see [`TcpStream::connect_timeout`].
+    /// Each attempt runs the connect state machine ([`crate::connect`]): a fresh non-blocking socket,
+    /// `connect()`, the errno table, a wait until writable, `SO_ERROR`, and the self-connect check. A
+    /// socket that connected to itself is reset and reported as the retryable
+    /// [`ConnectErrorKind::SelfConnect`](crate::ConnectErrorKind::SelfConnect); it is never handed out.
+    /// When every address fails, the error is the last attempt's.
+    ///
+    /// There is no time limit beyond the kernel's own (about two minutes of SYN retransmissions); see
+    /// [`TcpStream::connect_timeout`].
+    ///
+    /// ```
+    /// use mudu_net::{ConnectErrorKind, TcpListener, TcpStream};
+    ///
+    /// mudu_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let port = listener.local_addr().unwrap().port();
+    ///     let stream = TcpStream::connect(("localhost", port)).await.unwrap();
+    ///     assert!(stream.peer_addr().unwrap().ip().is_loopback());
+    ///
+    ///     let err = TcpStream::connect("no-port-here").await.unwrap_err();
+    ///     assert_eq!(err.kind(), ConnectErrorKind::InvalidAddress);
+    /// });
+    /// ```
     ///
     /// # Panics
     /// Outside a mudu runtime.
-    pub async fn connect(addr: SocketAddr) -> Result<TcpStream, ConnectError> {
-        connect_addr(addr, None, 1).await
+    pub async fn connect<A: ToSocketAddrs>(target: A) -> Result<TcpStream, ConnectError> {
+        connect_target(&target, None).await
     }
 
-    /// [`TcpStream::connect`] within `timeout` on the runtime's clock; past
-    /// it the attempt's socket is closed and the error's kind is
+    /// [`TcpStream::connect`] within `timeout` on the runtime's clock, resolution included; past it the
+    /// attempts' sockets are closed and the error's kind is
     /// [`TimedOut`](crate::ConnectErrorKind::TimedOut).
     ///
     /// ```
@@ -95,7 +115,7 @@ impl TcpStream {
     /// use std::time::Duration;
     ///
     /// mudu_runtime::block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     ///     let addr = listener.local_addr().unwrap();
     ///     let stream = TcpStream::connect_timeout(addr, Duration::from_secs(5)).await.unwrap();
     ///     assert_eq!(stream.peer_addr().unwrap(), addr);
@@ -107,14 +127,12 @@ impl TcpStream {
     ///
     /// # Panics
     /// Outside a mudu runtime.
-    pub async fn connect_timeout(
-        addr: SocketAddr,
+    pub async fn connect_timeout<A: ToSocketAddrs>(
+        target: A,
         timeout: Duration,
     ) -> Result<TcpStream, ConnectError> {
-        match mudu_timer::time::timeout(timeout, connect_addr(addr, None, 1)).await {
-            Ok(result) => result,
-            Err(_elapsed) => Err(ConnectError::timed_out(addr, 1)),
-        }
+        let deadline = mudu_timer::time::Instant::now() + timeout;
+        connect_target(&target, Some(deadline)).await
     }
 
     /// Wraps a connected mio stream, registering it with the current loop.
@@ -209,7 +227,7 @@ impl TcpStream {
     /// use mudu_net::{TcpListener, TcpStream};
     ///
     /// mudu_runtime::block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0".parse().unwrap()).await?;
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await?;
     ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
     ///     let (server, _) = listener.accept().await?;
     ///     client.write_all(b"hi").await?;
