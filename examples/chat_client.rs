@@ -1,0 +1,55 @@
+//! Chat client: sends the lines you type to a chat server and prints what the room says.
+//!
+//! ```text
+//! cargo run --example chat_server                       # in one terminal
+//! cargo run --example chat_client -- 127.0.0.1:9981     # in two others
+//! ```
+//!
+//! Standard input is read on the runtime's blocking pool, so the loop keeps printing the room's lines
+//! while it waits for yours.
+
+use mudu::net::TcpStream;
+use std::io::{BufRead, Write};
+
+fn main() {
+    let target = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9981".into());
+    let outcome = mudu::block_on(async move {
+        let stream = TcpStream::connect(target.as_str()).await?;
+        println!("connected to {}", stream.peer_addr()?);
+        let (mut reader, mut writer) = stream.into_split();
+        let printing = mudu::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = reader.read(&mut buf).await {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(&buf[..n]).and_then(|()| out.flush());
+            }
+            println!("the server closed the connection");
+        });
+        loop {
+            let line = mudu::spawn_blocking(|| {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map(|n| (n, line))
+            })
+            .await??;
+            match line {
+                (0, _) => break, // end of input: say goodbye with a half-close
+                (_, line) => writer.write_all(line.as_bytes()).await?,
+            }
+            if printing.is_finished() {
+                break;
+            }
+        }
+        writer.shutdown_write()?;
+        let _ = printing.await;
+        std::io::Result::Ok(())
+    });
+    if let Err(e) = outcome {
+        eprintln!("chat_client: {e}");
+        std::process::exit(1);
+    }
+}
