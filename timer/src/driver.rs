@@ -45,7 +45,10 @@ use std::fmt;
 use std::mem;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
-use std::time::{Duration, Instant as StdInstant};
+use std::time::Duration;
+
+/// Nanoseconds in one wheel tick (a microsecond).
+const NANOS_PER_TICK: u64 = 1_000;
 
 /// Drives the timers of one event loop.
 ///
@@ -76,7 +79,7 @@ use std::time::{Duration, Instant as StdInstant};
 /// ```
 pub struct TimeDriver {
     /// The instant of tick 0.
-    origin: StdInstant,
+    origin: Instant,
     state: RefCell<State>,
 }
 
@@ -91,7 +94,7 @@ impl TimeDriver {
     /// A driver whose clock is real (`start_paused == false`), or virtual and paused at the current
     /// instant.
     pub fn new(start_paused: bool) -> TimeDriver {
-        let origin = StdInstant::now();
+        let origin = Instant::real_now();
         TimeDriver {
             origin,
             state: RefCell::new(State {
@@ -117,7 +120,7 @@ impl TimeDriver {
 
     /// The driver's clock: the real time (shifted by time spent paused), or the virtual time.
     pub fn now(&self) -> Instant {
-        Instant::from_std(self.state.borrow_mut().clock.now())
+        self.state.borrow_mut().clock.now()
     }
 
     /// True while the clock is virtual (paused).
@@ -249,16 +252,16 @@ impl TimeDriver {
         let Some(registered) = *key else {
             // First poll: the common case, one borrow. The waker is cloned before the state is
             // borrowed (a clone may run any code).
-            if self.state.borrow().clock.last_reading() >= deadline.into_std() {
+            if self.state.borrow().clock.last_reading() >= deadline {
                 return Poll::Ready(());
             }
             let fresh = waker.clone();
-            let tick = self.tick_ceil(deadline.into_std());
+            let tick = self.tick_ceil(deadline);
             *key = Some(self.state.borrow_mut().wheel.insert(tick, fresh));
             return Poll::Pending;
         };
         let mut state = self.state.borrow_mut();
-        if state.clock.last_reading() >= deadline.into_std() {
+        if state.clock.last_reading() >= deadline {
             *key = None;
             let stale = state.wheel.cancel(registered);
             drop(state);
@@ -279,7 +282,7 @@ impl TimeDriver {
             Some(stored) => Some(mem::replace(stored, fresh)),
             None => {
                 // Gone without being due (a reset made away from this driver): register anew.
-                let tick = self.tick_ceil(deadline.into_std());
+                let tick = self.tick_ceil(deadline);
                 *key = Some(state.wheel.insert(tick, fresh));
                 None
             }
@@ -297,7 +300,7 @@ impl TimeDriver {
 
     /// Moves the pending timer named by `key` to `deadline`; false if it is gone.
     pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
-        let tick = self.tick_ceil(deadline.into_std());
+        let tick = self.tick_ceil(deadline);
         self.state.borrow_mut().wheel.reset(key, tick)
     }
 
@@ -321,27 +324,19 @@ impl TimeDriver {
     }
 
     /// The tick of a deadline: whole microseconds since the origin, rounded up.
-    fn tick_ceil(&self, deadline: StdInstant) -> u64 {
-        let since = deadline.saturating_duration_since(self.origin);
-        let sub_micros = since.subsec_nanos().div_ceil(1_000);
-        since
-            .as_secs()
-            .saturating_mul(1_000_000)
-            .saturating_add(u64::from(sub_micros))
+    fn tick_ceil(&self, deadline: Instant) -> u64 {
+        deadline.nanos_since(self.origin).div_ceil(NANOS_PER_TICK)
     }
 
     /// The tick the clock is in: whole microseconds since the origin, rounded down.
-    fn tick_floor(&self, now: StdInstant) -> u64 {
-        let since = now.saturating_duration_since(self.origin);
-        since
-            .as_secs()
-            .saturating_mul(1_000_000)
-            .saturating_add(u64::from(since.subsec_micros()))
+    fn tick_floor(&self, now: Instant) -> u64 {
+        now.nanos_since(self.origin) / NANOS_PER_TICK
     }
 
     /// The instant at which `tick` begins, if it is representable.
-    fn instant_of(&self, tick: u64) -> Option<StdInstant> {
-        self.origin.checked_add(Duration::from_micros(tick))
+    fn instant_of(&self, tick: u64) -> Option<Instant> {
+        self.origin
+            .checked_add_nanos(tick.checked_mul(NANOS_PER_TICK)?)
     }
 }
 

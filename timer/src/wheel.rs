@@ -2,7 +2,7 @@
 //!
 //! Rules: a [`Wheel`] is a plain data structure with no clock of its own and no interior mutability; its
 //! owner (the time driver of one event loop) calls it from one thread and tells it the time through
-//! [`Wheel::advance`]. One tick is whatever unit the owner picks (the runtime uses milliseconds).
+//! [`Wheel::advance`]. One tick is whatever unit the owner picks (the runtime uses microseconds).
 //!
 //! ```text
 //!  level 5  [..|..|..|##|..]   64 slots x 2^30 ticks      overflow list: beyond 2^36 ticks,
@@ -18,8 +18,8 @@
 //!  entries on level 0 fire when time reaches their slot, since a level-0 slot is a single tick.
 //! ```
 //!
-//! Entries live in a slab ([`slab`]); each slot is an intrusive list through slab indices ([`list`]),
-//! so insert and cancel are O(1) and do not allocate once the slab has grown. `advance` costs the
+//! Entries live in a slab of fixed-size pages ([`slab`]); each slot is an intrusive list through slab
+//! indices ([`list`]), so insert and cancel are O(1) and do not allocate once the slab has grown. `advance` costs the
 //! entries it fires plus at most one move per level for each entry it cascades.
 
 mod key;

@@ -13,14 +13,15 @@
 //!                     frozen       jumps               runs again (Shifted)
 //! ```
 
-use std::time::{Duration, Instant as StdInstant};
+use crate::time::Instant;
+use std::time::Duration;
 
 /// A clock and its latest reading.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Clock {
     mode: Mode,
     /// The latest reading; while paused, the virtual time itself.
-    last: StdInstant,
+    last: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -28,26 +29,25 @@ enum Mode {
     /// The real clock, as it is.
     Real,
     /// Reads `base + (real now - real_base)`: the real clock's rate from a virtual starting point.
-    Shifted {
-        real_base: StdInstant,
-        base: StdInstant,
-    },
+    Shifted { real_base: Instant, base: Instant },
     /// Reads `last` until told to move.
     Paused,
 }
 
 impl Clock {
     /// A real clock, or a clock paused at `origin`.
-    pub(crate) fn new(origin: StdInstant, paused: bool) -> Clock {
+    pub(crate) fn new(origin: Instant, paused: bool) -> Clock {
         let mode = if paused { Mode::Paused } else { Mode::Real };
         Clock { mode, last: origin }
     }
 
     /// Reads the clock.
-    pub(crate) fn now(&mut self) -> StdInstant {
+    pub(crate) fn now(&mut self) -> Instant {
         match self.mode {
-            Mode::Real => self.last = StdInstant::now(),
-            Mode::Shifted { real_base, base } => self.last = base + real_base.elapsed(),
+            Mode::Real => self.last = Instant::real_now(),
+            Mode::Shifted { real_base, base } => {
+                self.last = base.saturating_add_nanos(Instant::real_now().nanos_since(real_base));
+            }
             Mode::Paused => {}
         }
         self.last
@@ -55,7 +55,7 @@ impl Clock {
 
     /// The latest reading, without reading the clock: never later than [`now`](Clock::now), and
     /// equal to it while paused.
-    pub(crate) fn last_reading(&self) -> StdInstant {
+    pub(crate) fn last_reading(&self) -> Instant {
         self.last
     }
 
@@ -80,13 +80,13 @@ impl Clock {
     pub(crate) fn resume(&mut self) {
         assert!(self.is_paused(), "the mudu clock is not paused");
         self.mode = Mode::Shifted {
-            real_base: StdInstant::now(),
+            real_base: Instant::real_now(),
             base: self.last,
         };
     }
 
     /// Moves a paused clock forward to `to`; an earlier `to` leaves it where it is.
-    pub(crate) fn jump_to(&mut self, to: StdInstant) {
+    pub(crate) fn jump_to(&mut self, to: Instant) {
         if self.is_paused() {
             self.last = self.last.max(to);
         }
@@ -106,7 +106,7 @@ mod tests {
 
     #[test]
     fn paused_clock_moves_only_forward_and_only_when_told() {
-        let origin = StdInstant::now();
+        let origin = Instant::real_now();
         let mut clock = Clock::new(origin, true);
         assert_eq!(clock.now(), origin);
         clock.jump_by(Duration::from_secs(5));
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn resume_continues_from_the_virtual_reading() {
-        let origin = StdInstant::now();
+        let origin = Instant::real_now();
         let mut clock = Clock::new(origin, false);
         clock.pause();
         let frozen = clock.now();
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_last_reading_trails_the_real_clock() {
-        let mut clock = Clock::new(StdInstant::now(), false);
+        let mut clock = Clock::new(Instant::real_now(), false);
         let read = clock.now();
         assert_eq!(clock.last_reading(), read);
         assert!(clock.now() >= read);
@@ -145,14 +145,14 @@ mod tests {
     #[test]
     #[should_panic(expected = "already paused")]
     fn pausing_twice_panics() {
-        let mut clock = Clock::new(StdInstant::now(), true);
+        let mut clock = Clock::new(Instant::real_now(), true);
         clock.pause();
     }
 
     #[test]
     #[should_panic(expected = "not paused")]
     fn resuming_a_running_clock_panics() {
-        let mut clock = Clock::new(StdInstant::now(), false);
+        let mut clock = Clock::new(Instant::real_now(), false);
         clock.resume();
     }
 }

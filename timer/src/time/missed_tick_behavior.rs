@@ -29,7 +29,8 @@ pub enum MissedTickBehavior {
 }
 
 impl MissedTickBehavior {
-    /// How late a tick may be observed and still count as on time: five wheel ticks (milliseconds).
+    /// How late a tick may be observed and still count as on time: five milliseconds, ordinary jitter
+    /// of a loop that blocks in whole milliseconds.
     pub const TOLERANCE: Duration = Duration::from_millis(5);
 
     /// The instant of the tick after the one `due` (scheduled with `period`), observed at `now`.
