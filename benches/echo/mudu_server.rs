@@ -1,11 +1,12 @@
 //! The mudu echo server: one loop (`mudu::block_on`) on this thread, a task
-//! per connection that reads into its own 64 KiB buffer and writes it all
-//! back.
+//! per connection that reads into the loop's one 64 KiB buffer and writes
+//! each read straight back, as the mio floor does.
 //!
 //! Rules: written the way an application would write it, with nothing
 //! tuned for the benchmark; a connection's task ends on end-of-file or on
 //! any error (peers close or reset when the driver is done).
 
+use std::cell::RefCell;
 use std::io;
 
 use mudu::net::{TcpListener, TcpStream};
@@ -15,7 +16,7 @@ use crate::server_kind::{announce, LISTEN_ADDR, READ_BUF};
 /// Serves until the process is killed.
 pub fn serve() -> io::Result<()> {
     mudu::block_on(async {
-        let listener = TcpListener::bind(LISTEN_ADDR.parse().expect("valid address")).await?;
+        let listener = TcpListener::bind(LISTEN_ADDR).await?;
         announce(listener.local_addr()?);
         loop {
             match listener.accept().await {
@@ -29,15 +30,53 @@ pub fn serve() -> io::Result<()> {
     })
 }
 
+thread_local! {
+    /// The loop's one read buffer: each read is written straight back, so no connection keeps a buffer
+    /// of its own (the mio floor does the same).
+    static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0u8; READ_BUF]);
+}
+
 async fn echo(mut stream: TcpStream) {
-    let mut buf = vec![0u8; READ_BUF];
+    // What the kernel did not take yet; written back before the next read.
+    let mut unsent = Vec::new();
     loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if stream.write_all(&buf[..n]).await.is_err() {
+        if !unsent.is_empty() {
+            if stream.write_all(&unsent).await.is_err() {
+                return;
+            }
+            unsent.clear();
+        }
+        if stream.readable().await.is_err() {
             return;
+        }
+        let ended =
+            SCRATCH.with(|scratch| echo_ready(&stream, &mut scratch.borrow_mut(), &mut unsent));
+        if ended {
+            return;
+        }
+    }
+}
+
+/// Reads and writes back until the socket is drained (`WouldBlock`, or a short read) or the kernel stops
+/// taking writes (the rest goes to `unsent`). True when the connection is over.
+fn echo_ready(stream: &TcpStream, buf: &mut [u8], unsent: &mut Vec<u8>) -> bool {
+    loop {
+        let n = match stream.try_read(buf) {
+            Ok(0) => return true,
+            Ok(n) => n,
+            Err(e) => return e.kind() != io::ErrorKind::WouldBlock,
+        };
+        let written = match stream.try_write(&buf[..n]) {
+            Ok(w) => w,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+            Err(_) => return true,
+        };
+        if written < n {
+            unsent.extend_from_slice(&buf[written..n]);
+            return false;
+        }
+        if n < buf.len() {
+            return false;
         }
     }
 }

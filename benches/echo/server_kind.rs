@@ -59,5 +59,5 @@ pub fn announce(addr: SocketAddr) {
     println!("listening {addr}");
 }
 
-/// The read buffer every server uses per connection (the mio loop shares one).
+/// The read buffer each server's loop shares among its connections.
 pub const READ_BUF: usize = 64 * 1024;

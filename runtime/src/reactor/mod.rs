@@ -36,11 +36,11 @@ pub(crate) struct Reactor {
     events: RefCell<mio::Events>,
     ios: RefCell<Slab<ScheduledIo>>,
     next_generation: Cell<u32>,
-    /// How many reader/writer waker slots are filled: tasks blocked on I/O.
+    /// How many reader/writer slots have a task waiting: tasks blocked on I/O.
     waiters: Cell<usize>,
     shut_down: Cell<bool>,
-    /// Reused buffer of wakers to wake after an event batch.
-    to_wake: RefCell<Vec<Waker>>,
+    /// Reused buffer of wakers to wake after an event batch, with the slot each goes back to.
+    to_wake: RefCell<Vec<(usize, u32, Direction, Waker)>>,
 }
 
 impl Reactor {
@@ -95,18 +95,31 @@ impl Reactor {
                 io.readiness = io.readiness | ready;
                 io.tick = io.tick.wrapping_add(1);
                 for direction in [Direction::Read, Direction::Write] {
-                    if ready.intersects(direction.mask()) {
-                        if let Some(w) = io.waiter(direction).take() {
-                            self.waiters.set(self.waiters.get() - 1);
-                            to_wake.push(w);
+                    let waiter = io.waiter(direction);
+                    if ready.intersects(direction.mask()) && waiter.waiting {
+                        waiter.waiting = false;
+                        self.waiters.set(self.waiters.get() - 1);
+                        if let Some(w) = waiter.waker.take() {
+                            to_wake.push((index, generation, direction, w));
                         }
                     }
                 }
             }
         }
         drop(events);
-        for waker in to_wake.drain(..) {
-            waker.wake();
+        // Wake with no borrow held (a waker may run arbitrary code), then put each waker back in its slot
+        // for the next wait, unless the slot was refilled or freed meanwhile.
+        for (_, _, _, waker) in to_wake.iter() {
+            waker.wake_by_ref();
+        }
+        let mut ios = self.ios.borrow_mut();
+        for (index, generation, direction, waker) in to_wake.drain(..) {
+            if let Some(io) = ios.get_mut(index).filter(|io| io.generation == generation) {
+                let slot = &mut io.waiter(direction).waker;
+                if slot.is_none() {
+                    *slot = Some(waker);
+                }
+            }
         }
         Ok(count)
     }
@@ -150,8 +163,8 @@ impl Reactor {
         let mut ios = self.ios.borrow_mut();
         if ios.get(index).is_some_and(|io| io.generation == generation) {
             let io = ios.remove(index);
-            let filled = usize::from(io.reader.is_some()) + usize::from(io.writer.is_some());
-            self.waiters.set(self.waiters.get() - filled);
+            let waiting = usize::from(io.reader.waiting) + usize::from(io.writer.waiting);
+            self.waiters.set(self.waiters.get() - waiting);
         }
     }
 
@@ -174,14 +187,15 @@ impl Reactor {
                 tick: io.tick,
             }));
         }
-        let slot = io.waiter(direction);
-        match slot {
+        let waiter = io.waiter(direction);
+        match &mut waiter.waker {
             Some(w) if w.will_wake(waker) => {}
             Some(w) => w.clone_from(waker),
-            None => {
-                *slot = Some(waker.clone());
-                self.waiters.set(self.waiters.get() + 1);
-            }
+            None => waiter.waker = Some(waker.clone()),
+        }
+        if !waiter.waiting {
+            waiter.waiting = true;
+            self.waiters.set(self.waiters.get() + 1);
         }
         None
     }
@@ -219,8 +233,12 @@ impl Reactor {
         let wakers: Vec<Waker> = {
             let mut ios = self.ios.borrow_mut();
             ios.iter_mut()
-                .flat_map(|(_, io)| [io.reader.take(), io.writer.take()])
-                .flatten()
+                .flat_map(|(_, io)| [&mut io.reader, &mut io.writer])
+                .filter_map(|waiter| {
+                    let waiting = std::mem::take(&mut waiter.waiting);
+                    let waker = waiter.waker.take();
+                    waker.filter(|_| waiting)
+                })
                 .collect()
         };
         self.waiters.set(0);

@@ -12,14 +12,25 @@ pub(crate) struct ScheduledIo {
     pub(crate) readiness: Ready,
     /// Bumped on every event for this source.
     pub(crate) tick: u32,
-    /// The task waiting to read, if any.
-    pub(crate) reader: Option<Waker>,
-    /// The task waiting to write, if any.
-    pub(crate) writer: Option<Waker>,
+    /// The task reading from this source.
+    pub(crate) reader: Waiter,
+    /// The task writing to this source.
+    pub(crate) writer: Waiter,
+}
+
+/// The task interested in one direction of a source.
+///
+/// The waker stays cached after it was woken: the task usually polls the same source again, and then
+/// `will_wake` finds it in place, so a wake-and-wait cycle costs no waker clone and no reference count.
+/// `waiting` says whether the task actually waits now, which is what the loop counts.
+#[derive(Default)]
+pub(crate) struct Waiter {
+    pub(crate) waker: Option<Waker>,
+    pub(crate) waiting: bool,
 }
 
 impl ScheduledIo {
-    pub(crate) fn waiter(&mut self, direction: Direction) -> &mut Option<Waker> {
+    pub(crate) fn waiter(&mut self, direction: Direction) -> &mut Waiter {
         match direction {
             Direction::Read => &mut self.reader,
             Direction::Write => &mut self.writer,
