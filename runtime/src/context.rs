@@ -52,31 +52,23 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
     with_core(|core| Arc::ptr_eq(&core.shared, shared)).unwrap_or(false)
 }
 
-/// Pushes a woken task to the local run queue when this thread runs the task's loop; gives it back
-/// otherwise.
-pub(crate) fn schedule_local(task: Notified) -> Option<Notified> {
-    let mut task = Some(task);
-    let _ = CURRENT.try_with(|c| {
-        if let Some(core) = c.borrow().as_ref() {
-            let owner = &task.as_ref().expect("task taken twice").header().shared;
-            if Arc::ptr_eq(&core.shared, owner) {
-                core.push(task.take().expect("task taken twice"));
-            }
-        }
-    });
-    task
+/// Runs `f` with the current loop when this thread runs the loop behind `shared`; `None` otherwise.
+pub(crate) fn with_owner<R>(shared: &Arc<Shared>, f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|c| match c.borrow().as_ref() {
+            Some(core) if Arc::ptr_eq(&core.shared, shared) => Some(f(core)),
+            _ => None,
+        })
+        .ok()
+        .flatten()
 }
 
-/// Adopts a freshly spawned task on the current loop if that loop is the one behind `shared`; gives it back
-/// otherwise.
+/// Adopts a freshly spawned `Send` task on the current loop if that loop is the one behind `shared`;
+/// gives it back otherwise.
 pub(crate) fn spawn_local_if_current(shared: &Arc<Shared>, task: Notified) -> Option<Notified> {
     let mut task = Some(task);
-    let _ = CURRENT.try_with(|c| {
-        if let Some(core) = c.borrow().as_ref() {
-            if Arc::ptr_eq(&core.shared, shared) {
-                core.adopt(task.take().expect("task taken twice"));
-            }
-        }
+    with_owner(shared, |core| {
+        core.adopt_remote(task.take().expect("task taken twice"))
     });
     task
 }

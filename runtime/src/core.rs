@@ -17,7 +17,7 @@
 
 use crate::reactor::Reactor;
 use crate::shared::Shared;
-use crate::task::{self, JoinHandle, Notified, RunResult, TaskRef, DETACHED};
+use crate::task::{self, JoinHandle, Local, Notified, RunResult, TaskRef, DETACHED};
 use mudu_timer::TimeDriver;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -42,7 +42,7 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) time: Rc<TimeDriver>,
-    run_queue: RefCell<VecDeque<Notified>>,
+    run_queue: RefCell<VecDeque<Local>>,
     /// Every task of this loop that has not completed, so shutdown can drop their futures.
     owned: RefCell<Slab<TaskRef>>,
     config: Config,
@@ -64,24 +64,39 @@ impl Core {
         })
     }
 
-    /// Queues an entry for a task that is already adopted.
-    pub(crate) fn push(&self, task: Notified) {
+    /// Queues a local entry for a task that is already adopted.
+    pub(crate) fn push(&self, task: Local) {
         self.run_queue.borrow_mut().push_back(task);
     }
 
-    /// Adds a new task to the task list and queues its first run.
-    pub(crate) fn adopt(&self, task: Notified) {
+    /// Adds the new task of `entry` to the task list (its reserved reference) and returns the key.
+    fn insert_owned(&self, adopt: impl FnOnce(usize) -> TaskRef) -> usize {
+        let mut owned = self.owned.borrow_mut();
+        let entry = owned.vacant_entry();
+        let key = entry.key();
+        entry.insert(adopt(key));
+        key
+    }
+
+    /// Adopts a task spawned on this thread and queues its first run.
+    fn adopt_local(&self, task: Local) {
         if self.closed.get() {
-            task.abandon();
-            return;
+            return task.abandon();
         }
-        {
-            let mut owned = self.owned.borrow_mut();
-            let entry = owned.vacant_entry();
-            let key = entry.key();
-            entry.insert(task.adopt(key));
-        }
+        self.insert_owned(|key| task.adopt(key));
         self.push(task);
+    }
+
+    /// Adopts a task spawned from another thread (or through a `Handle` on this one) and queues its
+    /// first run.
+    pub(crate) fn adopt_remote(&self, task: Notified) {
+        if self.closed.get() {
+            return task.abandon();
+        }
+        self.insert_owned(|key| task.adopt(key));
+        if let Some(local) = task.into_local() {
+            self.push(local);
+        }
     }
 
     /// Spawns a future (need not be `Send`) on this loop.
@@ -90,8 +105,8 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (task, join) = task::new_task(future, Arc::clone(&self.shared));
-        self.adopt(task);
+        let (task, join) = task::new_local_task(future, Arc::clone(&self.shared));
+        self.adopt_local(task);
         join
     }
 
@@ -104,9 +119,9 @@ impl Core {
         self.shared.inject.drain_into(&mut injected);
         for task in injected {
             if task.is_new() {
-                self.adopt(task);
-            } else {
-                self.push(task);
+                self.adopt_remote(task);
+            } else if let Some(local) = task.into_local() {
+                self.push(local);
             }
         }
     }
@@ -119,10 +134,10 @@ impl Core {
                 return false;
             };
             let key = task.header().owned_key.get();
-            if let RunResult::Complete { scheduled } = task.run() {
+            if let RunResult::Complete { inherited } = task.run() {
                 let owned = self.owned.borrow_mut().remove(key);
                 owned.header().owned_key.set(DETACHED);
-                owned.release(scheduled);
+                owned.release(inherited);
             }
         }
         !self.run_queue.borrow().is_empty()
@@ -179,23 +194,26 @@ impl Core {
     /// so destructors may still spawn (cancelled at once) or touch timers and I/O.
     pub(crate) fn shutdown(&self) {
         self.closed.set(true);
-        let mut entries: Vec<Notified> = self.shared.inject.close().into();
+        let mut injected: Vec<Notified> = self.shared.inject.close().into();
         loop {
             let owned: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();
             let cancelled_any = !owned.is_empty();
             for task in owned {
                 task.cancel();
             }
-            entries.extend(self.run_queue.borrow_mut().drain(..));
-            if !cancelled_any && entries.is_empty() {
+            let local: Vec<Local> = self.run_queue.borrow_mut().drain(..).collect();
+            if !cancelled_any && injected.is_empty() && local.is_empty() {
                 break;
             }
-            for entry in entries.drain(..) {
+            for entry in injected.drain(..) {
                 if entry.is_new() {
                     entry.abandon();
                 } else {
                     entry.release();
                 }
+            }
+            for entry in local {
+                entry.release();
             }
         }
         self.reactor.shut_down();

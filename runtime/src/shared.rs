@@ -52,7 +52,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, join) = task::new_task(future, Arc::clone(self));
+        let (task, join) = task::new_remote_task(future, Arc::clone(self));
         match crate::context::spawn_local_if_current(self, task) {
             None => {}
             Some(task) => match self.inject.push(task) {

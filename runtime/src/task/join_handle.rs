@@ -3,7 +3,7 @@
 use super::join_error::JoinError;
 use super::raw::{header, Header};
 use super::state::COMPLETE;
-use super::task_ref::{schedule, Notified, TaskRef};
+use super::task_ref::TaskRef;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -60,8 +60,8 @@ impl<T> JoinHandle<T> {
     /// finished task does nothing: its output is kept.
     pub fn abort(&self) {
         if self.header().state.transition_to_cancelled() {
-            // SAFETY: the transition set `SCHEDULED` for this entry.
-            schedule(unsafe { Notified::from_raw(self.ptr) });
+            // SAFETY: the handle's reference keeps the task alive for the wake.
+            unsafe { super::waker::notify(self.ptr) };
         }
     }
 

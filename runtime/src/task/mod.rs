@@ -4,6 +4,7 @@
 //! wakers and the join handle. The state word (state.rs) says who may touch what; all unsafe code of the
 //! runtime lives in this module.
 
+mod entry;
 mod join_error;
 mod join_handle;
 mod local_start;
@@ -17,23 +18,40 @@ pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use yield_now::yield_now;
 
+pub(crate) use entry::{Local, Notified};
 pub(crate) use local_start::LocalStart;
 pub(crate) use raw::{RunResult, DETACHED};
-pub(crate) use task_ref::{Notified, TaskRef};
+pub(crate) use task_ref::TaskRef;
 
 use crate::shared::Shared;
 use std::future::Future;
 use std::sync::Arc;
 
-/// Allocates a task for `future` on the loop behind `shared`: returns its first queue entry (not yet
-/// queued) and its join handle. The task also carries the reference its loop's task list will hold, which
-/// [`Notified::adopt`] or [`Notified::abandon`] hands out.
-pub(crate) fn new_task<F>(future: F, shared: Arc<Shared>) -> (Notified, JoinHandle<F::Output>)
+/// Allocates a task for `future` on the loop behind `shared`, to be adopted on the calling thread, which
+/// runs that loop: returns its first (local) entry, not yet queued, and its join handle. The task also
+/// carries the reference its loop's task list will hold, which [`Local::adopt`] or [`Local::abandon`]
+/// hands out.
+pub(crate) fn new_local_task<F>(future: F, shared: Arc<Shared>) -> (Local, JoinHandle<F::Output>)
 where
     F: Future + 'static,
 {
-    let ptr = raw::allocate(future, shared);
-    // SAFETY: `allocate` starts the task scheduled (this first entry) with the join handle's reference and
-    // the reserved task-list reference, which stays inside the task until adoption.
+    let ptr = raw::allocate(future, shared, false);
+    // SAFETY: `allocate` starts the task with `L_SCHEDULED` set (this first entry), the join handle's
+    // reference and the reserved task-list reference.
+    unsafe { (Local::from_raw(ptr), JoinHandle::from_raw(ptr)) }
+}
+
+/// Allocates a task for `future` on the loop behind `shared`, from any thread: returns its first (inject)
+/// entry, not yet queued, and its join handle; see [`new_local_task`].
+pub(crate) fn new_remote_task<F>(
+    future: F,
+    shared: Arc<Shared>,
+) -> (Notified, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+{
+    let ptr = raw::allocate(future, shared, true);
+    // SAFETY: `allocate` starts the task with `SCHEDULED` set (this first entry), the join handle's
+    // reference and the reserved task-list reference.
     unsafe { (Notified::from_raw(ptr), JoinHandle::from_raw(ptr)) }
 }

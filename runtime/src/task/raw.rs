@@ -20,13 +20,14 @@
 //! - The stage is written by the loop only before `COMPLETE` is set; after that it belongs to whoever holds
 //!   join interest (the `JoinHandle`), or to the loop if there is none (see `state.rs`).
 //! - Queue entries hold no reference (see state.rs): an incomplete task is kept alive by its loop's
-//!   task list, and a complete one with an entry still out by the reference that entry inherited.
+//!   task list. Once it completes, an inject entry still out inherits the list's reference and a local
+//!   entry still out gets one of its own.
 //! - The cell is freed when the reference count drops to zero, on whatever thread drops the last
 //!   reference. By then the future is gone and the output was taken or dropped, so freeing touches only
 //!   `Send` data (the join waker and the `Arc` of the loop).
 
 use super::join_error::JoinError;
-use super::state::{Snapshot, State, Taken, COMPLETE, JOIN_INTEREST, JOIN_WAKER, SCHEDULED};
+use super::state::{Snapshot, State, CANCELLED, COMPLETE, JOIN_INTEREST, JOIN_WAKER, SCHEDULED};
 use super::waker;
 use crate::shared::Shared;
 use std::cell::{Cell as StdCell, UnsafeCell};
@@ -43,14 +44,19 @@ pub(crate) const NOT_BOUND: usize = usize::MAX;
 /// `owned_key` of a task that has left its loop's task list (it completed).
 pub(crate) const DETACHED: usize = usize::MAX - 1;
 
+/// `local` flag: an entry for the task sits in its loop's local run queue.
+pub(super) const L_SCHEDULED: u8 = 1 << 0;
+/// `local` flag: the loop's mirror of `COMPLETE`, readable without an atomic operation.
+pub(super) const L_COMPLETE: u8 = 1 << 1;
+
 /// What became of a task the loop took off a queue.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum RunResult {
     /// Polled, still pending. Nothing to do: a wake queues it again.
     Pending,
     /// Finished (returned, panicked or cancelled). The loop must take it off its task list and release
-    /// that reference, unless `scheduled`: then a queue entry is still out and inherits it.
-    Complete { scheduled: bool },
+    /// that reference, unless `inherited`: then an inject entry is still out and inherits it.
+    Complete { inherited: bool },
     /// It had completed while the entry was out; the entry's reference is released, and if `last` the
     /// task must be freed.
     Stale { last: bool },
@@ -73,6 +79,9 @@ pub(crate) struct Header {
     pub(crate) shared: Arc<Shared>,
     /// Key in the owning loop's task list, or [`NOT_BOUND`]. Loop thread only.
     pub(crate) owned_key: StdCell<usize>,
+    /// [`L_SCHEDULED`] and [`L_COMPLETE`]. Loop thread only (or the spawning thread, for a task no loop
+    /// ever adopted).
+    pub(super) local: StdCell<u8>,
     /// # Invariant
     /// Written only by the join handle while `JOIN_WAKER` is clear and the task is not complete; read by the
     /// loop only while `JOIN_WAKER` is set.
@@ -103,13 +112,18 @@ impl<F: Future + 'static> VtableFor<F> {
     };
 }
 
-/// Allocates a task for `future`, owned by the loop behind `shared`. The state starts scheduled (the caller
-/// holds its first queue entry) with two references: the join handle's and the one reserved for the
-/// loop's task list.
-pub(super) fn allocate<F: Future + 'static>(future: F, shared: Arc<Shared>) -> NonNull<Header> {
+/// Allocates a task for `future`, owned by the loop behind `shared`, scheduled (the caller holds its first
+/// entry: an inject entry if `remote_entry`, else a local one) with two references: the join handle's and
+/// the one reserved for the loop's task list.
+pub(super) fn allocate<F: Future + 'static>(
+    future: F,
+    shared: Arc<Shared>,
+    remote_entry: bool,
+) -> NonNull<Header> {
     let cell = Box::new(Cell {
         header: Header {
-            state: State::new(),
+            state: State::new(remote_entry),
+            local: StdCell::new(if remote_entry { 0 } else { L_SCHEDULED }),
             vtable: &VtableFor::<F>::VTABLE,
             shared,
             owned_key: StdCell::new(NOT_BOUND),
@@ -142,7 +156,8 @@ fn quietly(f: impl FnOnce()) {
 }
 
 /// Stores `result`, publishes completion and notifies the joiner. The future must already be dropped.
-/// Returns the state after completion.
+/// Returns the state after completion: if it has `SCHEDULED`, the inject entry that is out inherits the
+/// caller's task-list reference; an outstanding local entry has been given a reference of its own.
 ///
 /// # Safety
 /// Loop thread, `ptr` a live `Cell<F>` whose stage is not `Running`.
@@ -154,6 +169,13 @@ unsafe fn complete<F: Future>(
     unsafe { *stage::<F>(ptr) = Stage::Finished(result) };
     // SAFETY: `ptr` is live.
     let header = unsafe { header(ptr) };
+    let local = header.local.get();
+    header.local.set(local | L_COMPLETE);
+    if local & L_SCHEDULED != 0 {
+        // A local entry is out (the task woke itself on its way out): it gets a reference of its own,
+        // taken before `COMPLETE` is published so no other holder can free the task meanwhile.
+        header.state.ref_inc();
+    }
     let snapshot: Snapshot = header.state.transition_to_complete();
     if !snapshot.has(JOIN_INTEREST) {
         // SAFETY: nobody will read the output, so the loop still owns the stage.
@@ -186,18 +208,26 @@ unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Snapshot {
 }
 
 unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
-    // SAFETY: the loop calls this with a task whose queue entry it holds, which keeps it alive.
+    // SAFETY: the loop calls this with a task whose local entry it holds, which keeps it alive.
     let header = unsafe { header(ptr) };
-    match header.state.take_scheduled() {
-        Taken::Stale { last } => return RunResult::Stale { last },
-        Taken::Run { cancelled: true } => {
-            // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
-            let after = unsafe { cancel::<F>(ptr) };
-            return RunResult::Complete {
-                scheduled: after.has(SCHEDULED),
-            };
-        }
-        Taken::Run { cancelled: false } => {}
+    let local = header.local.get();
+    debug_assert!(
+        local & L_SCHEDULED != 0,
+        "a local entry exists only while L_SCHEDULED is set"
+    );
+    header.local.set(local & !L_SCHEDULED);
+    if local & L_COMPLETE != 0 {
+        // The task completed while this entry was out; the entry's own reference goes now.
+        return RunResult::Stale {
+            last: header.state.ref_dec(),
+        };
+    }
+    if header.state.load().has(CANCELLED) {
+        // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
+        let after = unsafe { cancel::<F>(ptr) };
+        return RunResult::Complete {
+            inherited: after.has(SCHEDULED),
+        };
     }
     // The poll owns no reference: this waker must never be dropped (clones take their own).
     // SAFETY: the task list's reference keeps the task alive for the whole poll.
@@ -219,7 +249,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
     // SAFETY: loop thread, the future was just dropped.
     let after = unsafe { complete::<F>(ptr, result) };
     RunResult::Complete {
-        scheduled: after.has(SCHEDULED),
+        inherited: after.has(SCHEDULED),
     }
 }
 

@@ -7,21 +7,22 @@
 //! +----------------------------+------------+---------------+-----------+----------+-----------+
 //! ```
 //!
-//! - `SCHEDULED`: exactly one queue entry (local run queue or inject queue) points at the task. Entries hold
-//!   no reference of their own: while the task is not complete, the reference of its loop's task list
-//!   keeps it alive (or, before the loop adopts it, the reference reserved for that list). If the task
-//!   completes while an entry is still out, that list reference passes to the entry, and whoever clears
-//!   `SCHEDULED` of the complete task (the loop taking the entry, or a thread whose push was refused)
-//!   releases it.
+//! - `SCHEDULED`: an entry for the task sits in its loop's *inject* queue (put there by another thread).
+//!   Entries hold no reference of their own: while the task is not complete, the reference of its loop's
+//!   task list keeps it alive (or, before the loop adopts it, the reference reserved for that list). If
+//!   the task completes while an inject entry is out, that list reference passes to the entry, and
+//!   whoever clears `SCHEDULED` of the complete task (the loop draining the queue, or a thread whose push
+//!   was refused) releases it. The loop's *local* run queue is tracked apart, by flags only the loop's
+//!   thread touches (raw.rs), so a wake and a run on the loop's own thread cost no atomic operation.
 //! - `COMPLETE`: the future is gone and the stage holds the result (or nothing, once taken). Never cleared.
 //! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it takes the entry.
 //! - `JOIN_INTEREST`: a `JoinHandle` exists. Whoever clears it or sets `COMPLETE` second drops the output.
 //! - `JOIN_WAKER`: the join waker slot is filled and belongs to the runtime, which may read it on completion.
 //!   The `JoinHandle` writes the slot only while this bit is clear and the task is not complete.
 //!
-//! A wake costs one atomic operation (setting `SCHEDULED`) and taking an entry costs one (clearing it);
-//! a poll that returns `Pending` costs none. Every transition is one compare-and-swap loop, so any thread
-//! may race any other on this word.
+//! A wake from another thread costs one atomic operation (setting `SCHEDULED`) and draining its entry one
+//! (clearing it). Every transition is one compare-and-swap loop, so any thread may race any other on
+//! this word.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -73,10 +74,12 @@ pub(super) enum WakeByVal {
 pub(super) struct State(AtomicUsize);
 
 impl State {
-    /// A new task: scheduled (its first queue entry is out), with a join handle, and two references:
-    /// the join handle's and the one reserved for its loop's task list.
-    pub(super) fn new() -> State {
-        State(AtomicUsize::new(SCHEDULED | JOIN_INTEREST | (2 * REF_ONE)))
+    /// A new task with a join handle and two references: the join handle's and the one reserved for its
+    /// loop's task list. `remote_entry`: its first entry goes through the inject queue (spawned from
+    /// another thread), so `SCHEDULED` starts set.
+    pub(super) fn new(remote_entry: bool) -> State {
+        let scheduled = if remote_entry { SCHEDULED } else { 0 };
+        State(AtomicUsize::new(scheduled | JOIN_INTEREST | (2 * REF_ONE)))
     }
 
     pub(super) fn load(&self) -> Snapshot {
@@ -156,15 +159,14 @@ impl State {
         })
     }
 
-    /// Any thread, aborting the task: `true` when the caller must queue an entry.
+    /// Any thread, aborting the task: `true` when it was not complete nor already aborted, and the caller
+    /// must now wake it so its loop drops the future.
     pub(super) fn transition_to_cancelled(&self) -> bool {
         self.update(|s| {
             if s & (COMPLETE | CANCELLED) != 0 {
                 (None, false)
-            } else if s & SCHEDULED != 0 {
-                (Some(s | CANCELLED), false)
             } else {
-                (Some(s | CANCELLED | SCHEDULED), true)
+                (Some(s | CANCELLED), true)
             }
         })
     }

@@ -1,16 +1,22 @@
-//! Wakers of tasks: a task pointer plus one reference.
+//! Wakers of tasks: a task pointer plus one reference, and the two wake paths.
 //!
-//! A waker may be cloned, woken and dropped on any thread (the `Waker` contract). Waking goes through the
-//! task's state word: only the wake that moves a task from idle to `SCHEDULED` queues it, so a task sits in
-//! at most one queue entry however often it is woken, and waking a finished task does nothing. Where the
-//! task is queued depends on the calling thread (see [`schedule`](super::task_ref::schedule)): the owning
-//! loop's thread pushes to its local run queue with no lock and no syscall; any other thread goes through
-//! the loop's inject queue.
+//! A waker may be cloned, woken and dropped on any thread (the `Waker` contract). Which path a wake takes
+//! depends on the calling thread:
+//!
+//! - on the task's own loop thread, the loop's local flags decide: if the task has no local entry and is
+//!   not complete, one is pushed on the local run queue. No lock, no syscall, no atomic operation.
+//! - on any other thread, the atomic state word decides: only the wake that sets `SCHEDULED` pushes an
+//!   entry on the loop's inject queue and, if the loop is parked, wakes its poll.
+//!
+//! Either way a task has at most one entry per queue however often it is woken, and waking a finished
+//! task does nothing.
 
-use super::raw::{header, Header};
+use super::entry::{Local, Notified};
+use super::raw::{header, Header, L_COMPLETE, L_SCHEDULED};
 use super::state::WakeByVal;
-use super::task_ref::{schedule, Notified, TaskRef};
+use super::task_ref::TaskRef;
 use std::ptr::NonNull;
+use std::sync::Arc;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -27,6 +33,52 @@ pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
     unsafe { Waker::from_raw(raw) }
 }
 
+/// On the task's loop thread: pushes a local entry unless it has one or is complete. Returns `false` when
+/// called on any other thread (nothing was done).
+///
+/// # Safety
+/// The task at `ptr` must stay alive for the call.
+unsafe fn notify_local(ptr: NonNull<Header>) -> bool {
+    // SAFETY: alive per the caller.
+    let header = unsafe { header(ptr) };
+    crate::context::with_owner(&header.shared, |core| {
+        let local = header.local.get();
+        if local & (L_SCHEDULED | L_COMPLETE) == 0 {
+            header.local.set(local | L_SCHEDULED);
+            // SAFETY: on the task's loop thread, `L_SCHEDULED` was just set for this entry.
+            core.push(unsafe { Local::from_raw(ptr) });
+        }
+    })
+    .is_some()
+}
+
+/// Pushes an inject entry for the task at `ptr` (whose `SCHEDULED` the caller set) and wakes its loop.
+///
+/// # Safety
+/// The caller must have set `SCHEDULED` on the live task at `ptr`.
+unsafe fn notify_remote(ptr: NonNull<Header>) {
+    // SAFETY: alive: the entry's right keeps it so (state.rs).
+    let shared = Arc::clone(&unsafe { header(ptr) }.shared);
+    // SAFETY: forwarded from the caller.
+    shared.schedule_remote(unsafe { Notified::from_raw(ptr) });
+}
+
+/// Wakes the task at `ptr` from any thread, by whichever path fits the thread.
+///
+/// # Safety
+/// The task at `ptr` must stay alive for the call.
+pub(super) unsafe fn notify(ptr: NonNull<Header>) {
+    // SAFETY: forwarded from the caller.
+    if unsafe { notify_local(ptr) } {
+        return;
+    }
+    // SAFETY: alive per the caller.
+    if unsafe { header(ptr) }.state.transition_to_notified() {
+        // SAFETY: the transition set `SCHEDULED`.
+        unsafe { notify_remote(ptr) };
+    }
+}
+
 fn ptr_of(data: *const ()) -> NonNull<Header> {
     NonNull::new(data as *mut Header).expect("task waker with a null pointer")
 }
@@ -39,11 +91,17 @@ unsafe fn clone(data: *const ()) -> RawWaker {
 
 unsafe fn wake(data: *const ()) {
     let ptr = ptr_of(data);
-    // SAFETY: this waker owns a reference, so the task is alive.
+    // SAFETY: this waker's reference keeps the task alive until it is released below.
+    if unsafe { notify_local(ptr) } {
+        // SAFETY: releases this waker's reference.
+        drop(unsafe { TaskRef::from_raw(ptr) });
+        return;
+    }
+    // SAFETY: as above.
     let header = unsafe { header(ptr) };
     match header.state.transition_to_notified_by_val() {
-        // SAFETY: the transition set `SCHEDULED` for this entry; the task stays alive through it.
-        WakeByVal::Submit => schedule(unsafe { Notified::from_raw(ptr) }),
+        // SAFETY: the transition set `SCHEDULED`; the task stays alive through that entry.
+        WakeByVal::Submit => unsafe { notify_remote(ptr) },
         WakeByVal::Done => {}
         // SAFETY: the waker's reference was the last one; nothing else can reach the task.
         WakeByVal::Dealloc => unsafe { (header.vtable.dealloc)(ptr) },
@@ -51,13 +109,8 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
-    let ptr = ptr_of(data);
     // SAFETY: the waker keeps the task alive.
-    let header = unsafe { header(ptr) };
-    if header.state.transition_to_notified() {
-        // SAFETY: the transition set `SCHEDULED` for this entry.
-        schedule(unsafe { Notified::from_raw(ptr) });
-    }
+    unsafe { notify(ptr_of(data)) };
 }
 
 unsafe fn drop_waker(data: *const ()) {
