@@ -3,20 +3,13 @@
 #[path = "../examples/chat_server.rs"]
 #[allow(dead_code)]
 mod chat_server;
+mod util;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 
 fn start() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        mudu::block_on(async move {
-            let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            chat_server::serve(listener).await
-        })
-    });
-    rx.recv().unwrap()
+    util::serve_on_loopback(chat_server::serve)
 }
 
 #[test]

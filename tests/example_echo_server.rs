@@ -3,21 +3,14 @@
 #[path = "../examples/echo_server.rs"]
 #[allow(dead_code)]
 mod echo_server;
+mod util;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 /// Runs the example's accept loop on a loop of its own thread; returns where it listens.
 fn start() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        mudu::block_on(async move {
-            let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            echo_server::serve(listener).await
-        })
-    });
-    rx.recv().unwrap()
+    util::serve_on_loopback(echo_server::serve)
 }
 
 #[test]

@@ -59,3 +59,22 @@ pub fn noop_waker() -> std::task::Waker {
 
 pub mod isolated;
 pub mod ports;
+
+/// Runs `serve(listener)` on a loop of its own thread, with a listener bound to a free loopback port;
+/// returns that port's address. The thread serves until the test process exits.
+pub fn serve_on_loopback<F, Fut>(serve: F) -> std::net::SocketAddr
+where
+    F: FnOnce(mudu::net::TcpListener) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        mudu::block_on(async move {
+            let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await?;
+            tx.send(listener.local_addr()?)
+                .expect("the test waits for the address");
+            serve(listener).await
+        })
+    });
+    rx.recv().expect("the server thread bound a listener")
+}
