@@ -1,42 +1,54 @@
 //! Echo server: every byte a client sends comes straight back, on every connection, until it closes.
 //!
 //! ```text
-//! cargo run --release --example echo_server -- --addr 127.0.0.1:2007
+//! cargo run --release --example echo_server -- --addr 127.0.0.1:2007 [--threads 4]
 //! nc 127.0.0.1 2007        # type a line, get it back
 //! ```
 //!
-//! One loop on one thread serves every connection, a task per connection.
+//! One loop accepts; a task per connection echoes, on that loop or, with `--threads N`, on N loops of
+//! their own that take the connections in turn (muduo's `TcpServer::setThreadNum`).
 
-use mudu::net::{TcpListener, TcpStream};
+use mudu::net::{TcpListener, TcpServer, TcpStream};
 use std::io;
 use std::net::SocketAddr;
 
-const USAGE: &str = "usage: echo_server [--addr HOST:PORT]
+const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--threads N]
 
 Echoes every byte back to its sender, on any number of connections.
 
 options:
   --addr HOST:PORT   address to listen on (default 127.0.0.1:2007)
+  --threads N        serve connections on N loops of their own (default 0: on the accepting loop)
   -h, --help         print this help";
 
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// Loops that serve connections besides the accepting one.
+    pub threads: usize,
+}
+
 fn main() {
-    let addr = match parse_args(std::env::args().skip(1)) {
-        Ok(Some(addr)) => addr,
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
         Ok(None) => return println!("{USAGE}"),
         Err(msg) => {
             eprintln!("echo_server: {msg}\n\n{USAGE}");
             std::process::exit(2);
         }
     };
-    if let Err(e) = mudu::block_on(run(addr)) {
+    if let Err(e) = mudu::block_on(run(options)) {
         eprintln!("echo_server: {e}");
         std::process::exit(1);
     }
 }
 
 /// `Ok(None)` asks for the help text.
-pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<SocketAddr>, String> {
+pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut addr: SocketAddr = "127.0.0.1:2007".parse().expect("valid default");
+    let mut threads = 0;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
@@ -46,33 +58,35 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Socke
                     .parse()
                     .map_err(|e| format!("bad --addr {value:?}: {e}"))?;
             }
+            "--threads" => {
+                let value = args.next().ok_or("--threads needs a value")?;
+                threads = value
+                    .parse()
+                    .map_err(|e| format!("bad --threads {value:?}: {e}"))?;
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Some(addr))
+    Ok(Some(Options { addr, threads }))
 }
 
-async fn run(addr: SocketAddr) -> io::Result<()> {
-    let listener = TcpListener::bind(addr).await?;
+async fn run(options: Options) -> io::Result<()> {
+    let listener = TcpListener::bind(options.addr).await?;
     println!("echo server listening on {}", listener.local_addr()?);
-    serve(listener).await
+    serve(listener, options.threads).await
 }
 
-/// Accepts connections forever, one echo task each.
-pub async fn serve(listener: TcpListener) -> io::Result<()> {
-    loop {
-        match listener.accept().await {
-            Ok((stream, _peer)) => {
-                mudu::spawn(async move {
-                    if let Err(e) = echo(stream).await {
-                        eprintln!("connection ended: {e}");
-                    }
-                });
+/// Serves connections forever, one echo task each, on the accepting loop (`threads` 0) or on `threads`
+/// loops of their own.
+pub async fn serve(listener: TcpListener, threads: usize) -> io::Result<()> {
+    let server = TcpServer::from_listener(listener).threads(threads)?;
+    server
+        .serve(|stream, peer| async move {
+            if let Err(e) = echo(stream).await {
+                eprintln!("connection from {peer} ended: {e}");
             }
-            // Out of descriptors, for instance: the listener backs off by itself; keep serving.
-            Err(e) => eprintln!("accept failed: {e}"),
-        }
-    }
+        })
+        .await
 }
 
 async fn echo(mut stream: TcpStream) -> io::Result<()> {

@@ -10,7 +10,22 @@ use std::net::{SocketAddr, TcpStream};
 
 /// Runs the example's accept loop on a loop of its own thread; returns where it listens.
 fn start() -> SocketAddr {
-    util::serve_on_loopback(echo_server::serve)
+    util::serve_on_loopback(|listener| echo_server::serve(listener, 0))
+}
+
+#[test]
+fn echoes_on_a_pool_of_loops() {
+    let addr = util::serve_on_loopback(|listener| echo_server::serve(listener, 2));
+    let mut conns: Vec<TcpStream> = (0..10).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    for (i, c) in conns.iter_mut().enumerate() {
+        c.write_all(format!("hello {i}").as_bytes()).unwrap();
+    }
+    for (i, c) in conns.iter_mut().enumerate() {
+        let want = format!("hello {i}");
+        let mut back = vec![0; want.len()];
+        c.read_exact(&mut back).unwrap();
+        assert_eq!(back, want.as_bytes());
+    }
 }
 
 #[test]
@@ -56,11 +71,19 @@ fn echoes_a_large_stream_and_sees_the_close() {
 #[test]
 fn parses_its_arguments() {
     let args = |a: &[&str]| echo_server::parse_args(a.iter().map(|s| s.to_string()));
-    assert_eq!(args(&[]).unwrap(), Some("127.0.0.1:2007".parse().unwrap()));
+    let options = |addr: &str, threads| {
+        Some(echo_server::Options {
+            addr: addr.parse().unwrap(),
+            threads,
+        })
+    };
+    assert_eq!(args(&[]).unwrap(), options("127.0.0.1:2007", 0));
+    assert_eq!(args(&["--addr", "[::1]:9"]).unwrap(), options("[::1]:9", 0));
     assert_eq!(
-        args(&["--addr", "[::1]:9"]).unwrap(),
-        Some("[::1]:9".parse().unwrap())
+        args(&["--threads", "4"]).unwrap(),
+        options("127.0.0.1:2007", 4)
     );
+    assert!(args(&["--threads", "many"]).is_err());
     assert_eq!(args(&["--help"]).unwrap(), None);
     assert!(args(&["--addr"]).is_err());
     assert!(args(&["--addr", "nope"]).is_err());

@@ -7,6 +7,9 @@
 //!   the pure state machine below with real sockets and never hands out a
 //!   socket connected to itself; `accept` survives `ECONNABORTED` and
 //!   descriptor exhaustion; writes never raise `SIGPIPE`.
+//! - [`TcpServer`]: a listener whose connections are served on the
+//!   accepting loop or spread over a pool of loops; [`Connector`] and
+//!   [`TcpClient`]: connecting with retries and backoff, and reconnecting.
 //! - [`Connector`]: connects to one address, retrying on the loop's timer
 //!   wheel after [`Backoff`]'s delays, stoppable from any thread through
 //!   [`ConnectorHandle`], reporting each step as a [`ConnectorEvent`].
@@ -71,6 +74,7 @@ mod connect_error;
 mod connector;
 pub mod happy_eyeballs;
 mod log;
+mod server;
 mod signals;
 mod splitmix;
 mod tcp;
@@ -82,6 +86,7 @@ pub use buffer::Buffer;
 pub use client::{ClientHandle, ClientState, DisconnectReason, TcpClient};
 pub use connect_error::{ConnectError, ConnectErrorKind};
 pub use connector::{Connector, ConnectorEvent, ConnectorHandle};
+pub use server::TcpServer;
 pub use tcp::{
     Incoming, OwnedReadHalf, OwnedWriteHalf, ReadHalf, ReuniteError, TcpListener, TcpSocket,
     TcpStream, WriteHalf, ACCEPT_BACKOFF, DEFAULT_BACKLOG,

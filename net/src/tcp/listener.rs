@@ -149,6 +149,23 @@ impl TcpListener {
 
     /// The poll form of [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, peer) = ready!(self.poll_accept_mio(cx))?;
+        Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
+    }
+
+    /// Like [`accept`](Self::accept), but the connection is handed out as a
+    /// non-blocking std socket, registered with no loop: the cheap way to
+    /// pass it to another loop (build the mudu stream there with
+    /// [`TcpStream::from_std`]), as [`TcpServer`](crate::TcpServer) does.
+    pub async fn accept_std(&self) -> io::Result<(std::net::TcpStream, SocketAddr)> {
+        let (stream, peer) = poll_fn(|cx| self.poll_accept_mio(cx)).await?;
+        Ok((stream.into(), peer))
+    }
+
+    fn poll_accept_mio(
+        &self,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
         {
             let mut backoff = self.backoff.borrow_mut();
             if let Some(nap) = backoff.as_mut() {
@@ -160,9 +177,7 @@ impl TcpListener {
         loop {
             let event = ready!(registration.poll_read_ready(cx))?;
             let error = match self.io.get_ref().accept() {
-                Ok((stream, peer)) => {
-                    return Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
-                }
+                Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     registration.clear_readiness(event);
                     continue;
