@@ -1,8 +1,9 @@
 //! Tasks: spawned futures, their wakers and their join handles.
 //!
-//! A task is one heap cell (raw.rs) shared by counted references: its loop's task list, run-queue entries,
-//! wakers and the join handle. The state word (state.rs) says who may touch what; all unsafe code of the
-//! runtime lives in this module.
+//! A task is one heap cell (raw.rs) shared by counted references (its loop's task list, wakers and the
+//! join handle) and pointed at by queue entries (entry.rs), which hold no reference of their own. The
+//! atomic state word (state.rs) and the loop-local flags (raw.rs) say who may touch what; all unsafe code
+//! of the runtime lives in this module.
 
 mod entry;
 mod join_error;

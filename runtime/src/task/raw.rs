@@ -8,6 +8,7 @@
 //!                      │   vtable  (&'static)         │  any thread
 //!                      │   shared  (Arc: owning loop) │  any thread
 //!                      │   owned_key                  │  owning loop thread only
+//!                      │   local (L_SCHEDULED, ...)   │  owning loop thread only
 //!                      │   join_waker (UnsafeCell)    │  see JOIN_WAKER in state.rs
 //!                      ├──────────────────────────────┤
 //!                      │ stage (UnsafeCell)           │  Running(F) | Finished(result) | Consumed
