@@ -91,7 +91,7 @@ impl Notified {
         match header.state.take_scheduled() {
             // SAFETY: `last` comes from releasing the inherited reference.
             Taken::Stale { last } => unsafe { dealloc_if(ptr, last) },
-            Taken::Run { .. } => {
+            Taken::Run => {
                 let local = header.local.get();
                 if local & L_SCHEDULED == 0 {
                     header.local.set(local | L_SCHEDULED);

@@ -51,8 +51,8 @@ impl Snapshot {
 /// What the loop found when it took a queue entry.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Taken {
-    /// Poll the task (`cancelled`: drop its future instead).
-    Run { cancelled: bool },
+    /// The task is not complete: the loop may run it.
+    Run,
     /// The task completed while the entry was out; the entry's reference was released, and `last` says
     /// whether it was the last one (the caller then frees the task).
     Stale { last: bool },
@@ -118,9 +118,7 @@ impl State {
                 last: self.ref_dec(),
             }
         } else {
-            Taken::Run {
-                cancelled: prev.has(CANCELLED),
-            }
+            Taken::Run
         }
     }
 
