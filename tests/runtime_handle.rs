@@ -3,11 +3,13 @@
 mod util;
 
 use mudu::task::yield_now;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::io::{Read, Write};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
+use std::task::{Poll, Waker};
+use std::time::Duration;
 use tokio::sync::oneshot;
 use util::DropCounter;
 
@@ -83,6 +85,76 @@ fn task_woken_from_another_thread() {
         assert_eq!(task.await.unwrap(), 42);
         sender.join().unwrap();
     });
+}
+
+/// A task that finishes while an entry for it waits in the inject queue (a wake from another thread that
+/// the loop has not drained yet) must still wake the task awaiting its join handle.
+#[test]
+fn joiner_is_woken_when_a_task_finishes_with_a_remote_wake_pending() {
+    let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+    rt.block_on(async {
+        let go = Rc::new(Cell::new(false));
+        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let task = mudu::spawn({
+            let (go, slot) = (go.clone(), slot.clone());
+            std::future::poll_fn(move |cx| {
+                if go.get() {
+                    return Poll::Ready(7);
+                }
+                *slot.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            })
+        });
+        yield_now().await;
+        let waker = slot.borrow_mut().take().expect("the task ran once");
+        mudu::spawn(async move {
+            go.set(true);
+            let remote = waker.clone();
+            // The inject entry is out before the local wake below, and the loop drains the inject queue
+            // only at the start of a tick: the task completes in this tick with that entry still out.
+            std::thread::spawn(move || remote.wake()).join().unwrap();
+            waker.wake();
+        });
+        // On the paused clock a joiner that is never woken is polled again only when the clock jumps to
+        // this timeout, an hour on, instead of hanging the test.
+        let start = mudu::time::Instant::now();
+        let joined = mudu::time::timeout(Duration::from_secs(3600), task).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "the joiner was never woken"
+        );
+        assert_eq!(joined.unwrap().unwrap(), 7);
+    });
+}
+
+/// A task's waker and join handle may outlive its runtime and be dropped on another thread; the last one
+/// dropped frees the task and then the loop state it points at (Miri checks nothing leaks or dangles).
+#[test]
+fn wakers_and_join_handles_outlive_their_runtime_on_other_threads() {
+    let rt = mudu::Runtime::new().unwrap();
+    let (waker, task) = rt.block_on(async {
+        let slot: Rc<RefCell<Option<Waker>>> = Rc::default();
+        let task = mudu::spawn({
+            let slot = slot.clone();
+            std::future::poll_fn(move |cx| {
+                *slot.borrow_mut() = Some(cx.waker().clone());
+                Poll::<()>::Pending
+            })
+        });
+        yield_now().await;
+        let waker = slot.borrow_mut().take().expect("the task ran once");
+        (waker, task)
+    });
+    drop(rt);
+    std::thread::spawn(move || {
+        // The runtime cancelled the task: waking it does nothing, and its handle reports the cancellation.
+        waker.wake_by_ref();
+        assert!(mudu::block_on(task).unwrap_err().is_cancelled());
+        drop(waker);
+    })
+    .join()
+    .unwrap();
 }
 
 #[test]

@@ -53,10 +53,10 @@ pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
 }
 
 /// Runs `f` with the current loop when this thread runs the loop behind `shared`; `None` otherwise.
-pub(crate) fn with_owner<R>(shared: &Arc<Shared>, f: impl FnOnce(&Core) -> R) -> Option<R> {
+pub(crate) fn with_owner<R>(shared: *const Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
     CURRENT
         .try_with(|c| match c.borrow().as_ref() {
-            Some(core) if Arc::ptr_eq(&core.shared, shared) => Some(f(core)),
+            Some(core) if std::ptr::eq(Arc::as_ptr(&core.shared), shared) => Some(f(core)),
             _ => None,
         })
         .ok()
@@ -67,7 +67,7 @@ pub(crate) fn with_owner<R>(shared: &Arc<Shared>, f: impl FnOnce(&Core) -> R) ->
 /// gives it back otherwise.
 pub(crate) fn spawn_local_if_current(shared: &Arc<Shared>, task: Notified) -> Option<Notified> {
     let mut task = Some(task);
-    with_owner(shared, |core| {
+    with_owner(Arc::as_ptr(shared), |core| {
         core.adopt_remote(task.take().expect("task taken twice"))
     });
     task

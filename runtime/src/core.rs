@@ -17,7 +17,7 @@
 
 use crate::reactor::Reactor;
 use crate::shared::Shared;
-use crate::task::{self, JoinHandle, Local, Notified, RunResult, TaskRef, DETACHED};
+use crate::task::{self, JoinHandle, Local, Notified, RunResult, SharedRef, Tally, TaskRef};
 use mudu_timer::TimeDriver;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -48,19 +48,24 @@ pub(crate) struct Core {
     config: Config,
     /// Set once shutdown starts; spawns after that are cancelled at once.
     closed: Cell<bool>,
+    /// This thread's count of the loop's anchored tasks (task/anchor.rs).
+    pub(crate) tally: Tally,
 }
 
 impl Core {
     pub(crate) fn new(config: Config, start_paused: bool) -> io::Result<Core> {
         let (reactor, waker) = Reactor::new()?;
+        let shared = Arc::new(Shared::new(waker));
+        task::anchor::hold(&shared);
         Ok(Core {
-            shared: Arc::new(Shared::new(waker)),
+            shared,
             reactor: Rc::new(reactor),
             time: Rc::new(TimeDriver::new(start_paused)),
             run_queue: RefCell::new(VecDeque::with_capacity(256)),
             owned: RefCell::new(Slab::new()),
             config,
             closed: Cell::new(false),
+            tally: Tally::default(),
         })
     }
 
@@ -105,7 +110,8 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let (task, join) = task::new_local_task(future, Arc::clone(&self.shared));
+        let (task, join) =
+            task::new_local_task(future, SharedRef::anchored(&self.shared, &self.tally));
         self.adopt_local(task);
         join
     }
@@ -133,11 +139,10 @@ impl Core {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
                 return false;
             };
-            let key = task.header().owned_key.get();
-            if let RunResult::Complete { inherited } = task.run() {
+            let key = task.header().list_key();
+            if let RunResult::Complete(list) = task.run() {
                 let owned = self.owned.borrow_mut().remove(key);
-                owned.header().owned_key.set(DETACHED);
-                owned.release(inherited);
+                owned.settle(list);
             }
         }
         !self.run_queue.borrow().is_empty()
@@ -217,5 +222,12 @@ impl Core {
             }
         }
         self.reactor.shut_down();
+    }
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        // Tasks freed from now on, on any thread, count against the anchor's balance.
+        task::anchor::close(&self.shared, &self.tally);
     }
 }

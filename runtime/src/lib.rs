@@ -67,4 +67,6 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 }
 
 #[cfg(all(test, loom))]
+mod loom_anchor;
+#[cfg(all(test, loom))]
 mod loom_park;

@@ -1,12 +1,13 @@
 //! The part of a loop that other threads may touch: its inject queue and the wake-up of its poll.
 //!
 //! Everything else a loop owns (run queue, task list, reactor, timers) lives in [`Core`](crate::core::Core)
-//! and never leaves the loop's thread. `Shared` is reached through an `Arc` from every task of the loop, every
-//! [`Handle`](crate::Handle) and the `block_on` waker.
+//! and never leaves the loop's thread. `Shared` is reached through an `Arc` from every
+//! [`Handle`](crate::Handle) and the `block_on` waker, and from every task of the loop: through an `Arc` of
+//! its own, or, for a task spawned on the loop's thread, through the loop's anchor (task/anchor.rs).
 
 use crate::inject::Inject;
 use crate::parker::Parker;
-use crate::task::{self, JoinHandle, Notified};
+use crate::task::{self, Anchor, JoinHandle, Notified};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -16,6 +17,8 @@ pub(crate) struct Shared {
     pub(crate) inject: Inject<Notified>,
     /// Park handshake: whether a pusher must wake the poll.
     pub(crate) parker: Parker,
+    /// Keeps this `Shared` alive for the loop's tasks that hold no `Arc` of their own (task/anchor.rs).
+    pub(crate) anchor: Anchor,
     /// Wakes the loop's `epoll_wait` (an eventfd registered with the loop's `mio::Poll`).
     waker: mio::Waker,
 }
@@ -25,6 +28,7 @@ impl Shared {
         Shared {
             inject: Inject::new(),
             parker: Parker::new(),
+            anchor: Anchor::new(),
             waker,
         }
     }

@@ -4,7 +4,7 @@
 //! end in one of its consuming methods: running it, adopting it (a new task's first entry) or releasing
 //! it (at shutdown, or when a closed inject queue refuses it).
 
-use super::raw::{header, Header, RunResult, DETACHED, L_COMPLETE, L_SCHEDULED, NOT_BOUND};
+use super::raw::{header, Header, RunResult, L_COMPLETE, L_SCHEDULED, NOT_BOUND};
 use super::state::Taken;
 use super::task_ref::TaskRef;
 use std::ptr::NonNull;
@@ -25,7 +25,7 @@ fn adopt(ptr: NonNull<Header>, key: usize) -> TaskRef {
     // SAFETY: the caller's entry keeps the new task alive.
     let header = unsafe { header(ptr) };
     debug_assert_eq!(header.owned_key.get(), NOT_BOUND);
-    header.owned_key.set(key);
+    header.set_list_key(key);
     // SAFETY: every task is allocated with one reference reserved for its task list, handed out once,
     // here or in `abandon`.
     unsafe { TaskRef::from_raw(ptr) }
@@ -37,11 +37,10 @@ fn abandon(ptr: NonNull<Header>) {
     // SAFETY: the caller's entry keeps the new task alive.
     let header = unsafe { header(ptr) };
     debug_assert_eq!(header.owned_key.get(), NOT_BOUND);
-    header.owned_key.set(DETACHED);
     // SAFETY: a new task is not complete and not running; the caller's thread may drop its future.
-    let after = unsafe { (header.vtable.shutdown)(ptr) };
+    let list = unsafe { (header.vtable.shutdown)(ptr) };
     // SAFETY: the reserved reference, handed out here instead of in `adopt`.
-    unsafe { TaskRef::from_raw(ptr) }.release(after.has(super::state::SCHEDULED));
+    unsafe { TaskRef::from_raw(ptr) }.settle(list);
 }
 
 /// An entry in a loop's inject queue: the task's `SCHEDULED` bit is set.
@@ -50,7 +49,7 @@ pub(crate) struct Notified {
 }
 
 // SAFETY: an inject entry moves between threads. Off the owning loop's thread it touches nothing but the
-// atomic state word and the `Send + Sync` owner `Arc`; the future is polled and dropped only on the owning
+// atomic state word and the loop's `Send + Sync` `Shared` (anchor.rs); the future is polled and dropped only on the owning
 // loop (see raw.rs), except a new `Send` task's, cancelled by its spawner.
 unsafe impl Send for Notified {}
 

@@ -5,6 +5,7 @@
 //! atomic state word (state.rs) and the loop-local flags (raw.rs) say who may touch what; all unsafe code
 //! of the runtime lives in this module.
 
+pub(crate) mod anchor;
 mod entry;
 mod join_error;
 mod join_handle;
@@ -19,9 +20,10 @@ pub use join_error::JoinError;
 pub use join_handle::JoinHandle;
 pub use yield_now::yield_now;
 
+pub(crate) use anchor::{Anchor, SharedRef, Tally};
 pub(crate) use entry::{Local, Notified};
 pub(crate) use local_start::LocalStart;
-pub(crate) use raw::{RunResult, DETACHED};
+pub(crate) use raw::RunResult;
 pub(crate) use task_ref::TaskRef;
 
 use crate::shared::Shared;
@@ -32,7 +34,7 @@ use std::sync::Arc;
 /// runs that loop: returns its first (local) entry, not yet queued, and its join handle. The task also
 /// carries the reference its loop's task list will hold, which [`Local::adopt`] or [`Local::abandon`]
 /// hands out.
-pub(crate) fn new_local_task<F>(future: F, shared: Arc<Shared>) -> (Local, JoinHandle<F::Output>)
+pub(crate) fn new_local_task<F>(future: F, shared: SharedRef) -> (Local, JoinHandle<F::Output>)
 where
     F: Future + 'static,
 {
@@ -51,7 +53,7 @@ pub(crate) fn new_remote_task<F>(
 where
     F: Future + Send + 'static,
 {
-    let ptr = raw::allocate(future, shared, true);
+    let ptr = raw::allocate(future, SharedRef::counted(shared), true);
     // SAFETY: `allocate` starts the task with `SCHEDULED` set (this first entry), the join handle's
     // reference and the reserved task-list reference.
     unsafe { (Notified::from_raw(ptr), JoinHandle::from_raw(ptr)) }

@@ -6,10 +6,10 @@
 //!                      │ Header                       │
 //!                      │   state   (atomic word)      │  any thread
 //!                      │   vtable  (&'static)         │  any thread
-//!                      │   shared  (Arc: owning loop) │  any thread
-//!                      │   owned_key                  │  owning loop thread only
-//!                      │   local (L_SCHEDULED, ...)   │  owning loop thread only
+//!                      │   shared  (owning loop)      │  any thread (anchor.rs)
 //!                      │   join_waker (UnsafeCell)    │  see JOIN_WAKER in state.rs
+//!                      │   owned_key (u32)            │  owning loop thread only
+//!                      │   local (L_SCHEDULED, ...)   │  owning loop thread only
 //!                      ├──────────────────────────────┤
 //!                      │ stage (UnsafeCell)           │  Running(F) | Finished(result) | Consumed
 //!                      └──────────────────────────────┘
@@ -25,10 +25,11 @@
 //!   entry still out gets one of its own.
 //! - The cell is freed when the reference count drops to zero, on whatever thread drops the last
 //!   reference. By then the future is gone and the output was taken or dropped, so freeing touches only
-//!   `Send` data (the join waker and the `Arc` of the loop).
+//!   `Send` data (the join waker), then gives up the task's claim on its loop's `Shared` (anchor.rs).
 
+use super::anchor::SharedRef;
 use super::join_error::JoinError;
-use super::state::{Snapshot, State, CANCELLED, COMPLETE, JOIN_INTEREST, JOIN_WAKER, SCHEDULED};
+use super::state::{ListRef, State, CANCELLED, COMPLETE, JOIN_INTEREST, JOIN_WAKER};
 use super::waker;
 use crate::shared::Shared;
 use std::cell::{Cell as StdCell, UnsafeCell};
@@ -37,13 +38,12 @@ use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// `owned_key` of a task no loop has adopted yet.
-pub(crate) const NOT_BOUND: usize = usize::MAX;
+pub(crate) const NOT_BOUND: u32 = u32::MAX;
 /// `owned_key` of a task that has left its loop's task list (it completed).
-pub(crate) const DETACHED: usize = usize::MAX - 1;
+pub(crate) const DETACHED: u32 = u32::MAX - 1;
 
 /// `local` flag: an entry for the task sits in its loop's local run queue.
 pub(super) const L_SCHEDULED: u8 = 1 << 0;
@@ -55,9 +55,9 @@ pub(super) const L_COMPLETE: u8 = 1 << 1;
 pub(crate) enum RunResult {
     /// Polled, still pending. Nothing to do: a wake queues it again.
     Pending,
-    /// Finished (returned, panicked or cancelled). The loop must take it off its task list and release
-    /// that reference, unless `inherited`: then an inject entry is still out and inherits it.
-    Complete { inherited: bool },
+    /// Finished (returned, panicked or cancelled) and detached from the task list, whose reference is
+    /// settled as the [`ListRef`] says. The loop must take the task off its list without touching it.
+    Complete(ListRef),
     /// It had completed while the entry was out; the entry's reference is released, and if `last` the
     /// task must be freed.
     Stale { last: bool },
@@ -66,7 +66,7 @@ pub(crate) enum RunResult {
 /// Type-erased operations on a `Cell<F>`.
 pub(super) struct Vtable {
     pub(super) poll: unsafe fn(NonNull<Header>) -> RunResult,
-    pub(super) shutdown: unsafe fn(NonNull<Header>) -> Snapshot,
+    pub(super) shutdown: unsafe fn(NonNull<Header>) -> ListRef,
     pub(super) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
     pub(super) drop_output: unsafe fn(NonNull<Header>),
     pub(super) dealloc: unsafe fn(NonNull<Header>),
@@ -76,10 +76,13 @@ pub(super) struct Vtable {
 pub(crate) struct Header {
     pub(super) state: State,
     pub(super) vtable: &'static Vtable,
-    /// The loop that runs this task.
-    pub(crate) shared: Arc<Shared>,
-    /// Key in the owning loop's task list, or [`NOT_BOUND`]. Loop thread only.
-    pub(crate) owned_key: StdCell<usize>,
+    /// The loop that runs this task (see [`SharedRef`]).
+    shared: NonNull<Shared>,
+    /// Whether `shared` is held through the loop's anchor rather than an `Arc` count of the task's own.
+    anchored: bool,
+    /// Key in the owning loop's task list, or [`NOT_BOUND`] or [`DETACHED`]. Loop thread only. 32 bits, so
+    /// that it packs with the two flag bytes: a task cell is one size class smaller for it.
+    pub(crate) owned_key: StdCell<u32>,
     /// [`L_SCHEDULED`] and [`L_COMPLETE`]. Loop thread only (or the spawning thread, for a task no loop
     /// ever adopted).
     pub(super) local: StdCell<u8>,
@@ -118,7 +121,7 @@ impl<F: Future + 'static> VtableFor<F> {
 /// the one reserved for the loop's task list.
 pub(super) fn allocate<F: Future + 'static>(
     future: F,
-    shared: Arc<Shared>,
+    shared: SharedRef,
     remote_entry: bool,
 ) -> NonNull<Header> {
     let cell = Box::new(Cell {
@@ -126,13 +129,38 @@ pub(super) fn allocate<F: Future + 'static>(
             state: State::new(remote_entry),
             local: StdCell::new(if remote_entry { 0 } else { L_SCHEDULED }),
             vtable: &VtableFor::<F>::VTABLE,
-            shared,
+            shared: shared.ptr(),
+            anchored: shared.is_anchored(),
             owned_key: StdCell::new(NOT_BOUND),
             join_waker: UnsafeCell::new(None),
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
     NonNull::from(Box::leak(cell)).cast::<Header>()
+}
+
+impl Header {
+    /// The task's claim on its loop's `Shared`.
+    pub(crate) fn shared(&self) -> SharedRef {
+        SharedRef::from_parts(self.shared, self.anchored)
+    }
+
+    /// The task-list key of an adopted, incomplete task.
+    pub(crate) fn list_key(&self) -> usize {
+        self.owned_key.get() as usize
+    }
+
+    /// Records the task-list key at adoption.
+    ///
+    /// # Panics
+    /// When the key does not fit the 32-bit field: some four billion live tasks on one loop.
+    pub(super) fn set_list_key(&self, key: usize) {
+        let key = u32::try_from(key)
+            .ok()
+            .filter(|k| *k < DETACHED)
+            .expect("a mudu loop holds at most 2^32 - 2 live tasks");
+        self.owned_key.set(key);
+    }
 }
 
 /// # Safety
@@ -156,28 +184,38 @@ fn quietly(f: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(f));
 }
 
-/// Stores `result`, publishes completion and notifies the joiner. The future must already be dropped.
-/// Returns the state after completion: if it has `SCHEDULED`, the inject entry that is out inherits the
-/// caller's task-list reference; an outstanding local entry has been given a reference of its own.
+/// Stores `result` (or drops it, when no join handle will read it), detaches the task from its list,
+/// publishes completion and notifies the joiner. The future must already be dropped. Returns what became
+/// of the task list's reference; unless it is [`ListRef::Kept`] the caller must not touch the task again.
 ///
 /// # Safety
-/// Loop thread, `ptr` a live `Cell<F>` whose stage is not `Running`.
+/// Loop thread, `ptr` a live `Cell<F>` whose stage is not `Running`, kept alive by the task-list reference.
 unsafe fn complete<F: Future>(
     ptr: NonNull<Header>,
     result: Result<F::Output, JoinError>,
-) -> Snapshot {
-    // SAFETY: per the ground rules the loop owns the stage until `COMPLETE` is published below.
-    unsafe { *stage::<F>(ptr) = Stage::Finished(result) };
+) -> ListRef {
     // SAFETY: `ptr` is live.
     let header = unsafe { header(ptr) };
+    // Join interest, once gone, never comes back: if it is gone now the output is dropped at once, which
+    // lets the completing transition release the list reference too.
+    let output_stored = header.state.load().has(JOIN_INTEREST);
+    if output_stored {
+        // SAFETY: per the ground rules the loop owns the stage until `COMPLETE` is published below.
+        unsafe { *stage::<F>(ptr) = Stage::Finished(result) };
+    } else {
+        quietly(|| drop(result));
+    }
+    header.owned_key.set(DETACHED);
     let local = header.local.get();
     header.local.set(local | L_COMPLETE);
-    if local & L_SCHEDULED != 0 {
-        // A local entry is out (the task woke itself on its way out): it gets a reference of its own,
-        // taken before `COMPLETE` is published so no other holder can free the task meanwhile.
-        header.state.ref_inc();
+    // A local entry still out (the task woke itself on its way out) gets a reference of its own, added by
+    // the same transition that publishes `COMPLETE`, so no other holder can free the task meanwhile.
+    let (snapshot, list) = header
+        .state
+        .transition_to_complete(local & L_SCHEDULED != 0, output_stored);
+    if list != ListRef::Kept {
+        return list;
     }
-    let snapshot: Snapshot = header.state.transition_to_complete();
     if !snapshot.has(JOIN_INTEREST) {
         // SAFETY: nobody will read the output, so the loop still owns the stage.
         quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
@@ -188,7 +226,7 @@ unsafe fn complete<F: Future>(
             waker.wake_by_ref();
         }
     }
-    snapshot
+    list
 }
 
 /// Drops the future (catching a panic in its destructor) and completes the task as cancelled.
@@ -196,7 +234,7 @@ unsafe fn complete<F: Future>(
 /// # Safety
 /// Loop thread (or, for a task no loop has adopted, the thread that holds it), `ptr` a live `Cell<F>` whose
 /// stage is `Running` and which is not being polled.
-unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> Snapshot {
+unsafe fn cancel<F: Future>(ptr: NonNull<Header>) -> ListRef {
     // SAFETY: the caller has exclusive access to the running stage.
     let stage = unsafe { stage::<F>(ptr) };
     let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
@@ -225,10 +263,7 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
     }
     if header.state.load().has(CANCELLED) {
         // SAFETY: loop thread, the task is not complete, so its stage is still `Running`.
-        let after = unsafe { cancel::<F>(ptr) };
-        return RunResult::Complete {
-            inherited: after.has(SCHEDULED),
-        };
+        return RunResult::Complete(unsafe { cancel::<F>(ptr) });
     }
     // The poll owns no reference: this waker must never be dropped (clones take their own).
     // SAFETY: the task list's reference keeps the task alive for the whole poll.
@@ -248,13 +283,10 @@ unsafe fn poll<F: Future>(ptr: NonNull<Header>) -> RunResult {
     };
     quietly(|| *stage = Stage::Consumed);
     // SAFETY: loop thread, the future was just dropped.
-    let after = unsafe { complete::<F>(ptr, result) };
-    RunResult::Complete {
-        inherited: after.has(SCHEDULED),
-    }
+    RunResult::Complete(unsafe { complete::<F>(ptr, result) })
 }
 
-unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> Snapshot {
+unsafe fn shutdown<F: Future>(ptr: NonNull<Header>) -> ListRef {
     // SAFETY: the caller (loop shutdown, or a spawn into a closed loop) owns the task's stage, which is
     // still `Running` because the task is not complete.
     unsafe { cancel::<F>(ptr) }
@@ -316,6 +348,28 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
 }
 
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the last reference is gone, so the header is still live but about to go.
+    let shared = unsafe { header(ptr) }.shared();
     // SAFETY: the last reference is gone; the cell came from `Box::leak` in `allocate` with this `F`.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
+    // SAFETY: the task was just freed; its claim is given up once, here.
+    unsafe { shared.release() };
+}
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    fn cell_size<F: Future>(_: &F) -> usize {
+        std::mem::size_of::<super::Cell<F>>()
+    }
+
+    /// Every spawn allocates a cell, and with a million live tasks the page faults of fresh memory are a
+    /// large part of their cost: the header must stay at 48 bytes, so that a small task's cell (a
+    /// `usize` future and output) fits glibc's 80-byte chunk.
+    #[test]
+    fn small_task_cells_stay_small() {
+        assert_eq!(std::mem::size_of::<super::Header>(), 48);
+        let n = 5usize;
+        assert!(cell_size(&async move { n }) <= 72);
+    }
 }

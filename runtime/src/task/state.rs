@@ -10,9 +10,11 @@
 //! - `SCHEDULED`: an entry for the task sits in its loop's *inject* queue (put there by another thread).
 //!   Entries hold no reference of their own: while the task is not complete, the reference of its loop's
 //!   task list keeps it alive (or, before the loop adopts it, the reference reserved for that list). If
-//!   the task completes while an inject entry is out, that list reference passes to the entry, and
-//!   whoever clears `SCHEDULED` of the complete task (the loop draining the queue, or a thread whose push
-//!   was refused) releases it. The loop's *local* run queue is tracked apart, by flags only the loop's
+//!   the task completes while an inject entry is out, the entry gets a reference (the list's, or a new
+//!   one when the loop must still touch the task, see `transition_to_complete`), and whoever clears
+//!   `SCHEDULED` of the complete task (the loop draining the queue, or a thread whose push was refused)
+//!   releases it. The completing transition also releases the list's reference when it can, so a task
+//!   that nobody waits on costs one atomic operation to finish. The loop's *local* run queue is tracked apart, by flags only the loop's
 //!   thread touches (raw.rs), so a wake and a run on the loop's own thread cost no atomic operation.
 //! - `COMPLETE`: the future is gone and the stage holds the result (or nothing, once taken). Never cleared.
 //! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it takes the entry.
@@ -56,6 +58,18 @@ pub(super) enum Taken {
     /// The task completed while the entry was out; the entry's reference was released, and `last` says
     /// whether it was the last one (the caller then frees the task).
     Stale { last: bool },
+}
+
+/// What became of the task list's reference when a task completed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ListRef {
+    /// Released by the completing transition. After it nothing may touch the task through that reference;
+    /// if `last`, nothing else references it and the caller must free it.
+    Released { last: bool },
+    /// Passed to the inject entry that is out, which releases it when taken.
+    Inherited,
+    /// Still held: the caller releases it (the loop had to touch the task after completing it).
+    Kept,
 }
 
 /// What a wake through an owning waker (`Waker::wake`) must do next. The waker's reference is released
@@ -122,13 +136,40 @@ impl State {
         }
     }
 
-    /// Loop thread, once the result is stored: sets `COMPLETE`. Returns the new snapshot; if it has
-    /// `SCHEDULED`, the caller's task-list reference now belongs to the outstanding queue entry.
-    pub(super) fn transition_to_complete(&self) -> Snapshot {
+    /// Loop thread, once the result is stored (or dropped, when nobody will read it): sets `COMPLETE` and, in
+    /// the same step, settles the references the loop deals with:
+    /// - a local entry still out (`local_entry`) gets one of its own;
+    /// - if the loop must still touch the task (wake the joiner, or drop an output nobody will read,
+    ///   `output_stored`), the task list keeps its reference until then ([`ListRef::Kept`]), and an inject
+    ///   entry still out gets one of its own;
+    /// - otherwise the list's reference passes to an inject entry still out ([`ListRef::Inherited`]) or is
+    ///   released at once ([`ListRef::Released`]).
+    pub(super) fn transition_to_complete(
+        &self,
+        local_entry: bool,
+        output_stored: bool,
+    ) -> (Snapshot, ListRef) {
         self.update(|s| {
             debug_assert!(s & COMPLETE == 0);
-            let next = s | COMPLETE;
-            (Some(next), Snapshot(next))
+            let mut next = s | COMPLETE;
+            if local_entry {
+                next += REF_ONE;
+            }
+            let must_touch = s & JOIN_WAKER != 0 || (output_stored && s & JOIN_INTEREST == 0);
+            let list = if must_touch {
+                if s & SCHEDULED != 0 {
+                    next += REF_ONE;
+                }
+                ListRef::Kept
+            } else if s & SCHEDULED != 0 {
+                ListRef::Inherited
+            } else {
+                next -= REF_ONE;
+                ListRef::Released {
+                    last: Snapshot(next).refs() == 0,
+                }
+            };
+            (Some(next), (Snapshot(next), list))
         })
     }
 
@@ -216,6 +257,14 @@ impl State {
 
     /// Drops one reference; `true` when it was the last and the task must be freed.
     pub(super) fn ref_dec(&self) -> bool {
+        // The holder of the only reference is the only one who could still touch the word: entries of a
+        // complete task and the task list of an incomplete one all count as references, and a new one is
+        // only ever made from an existing one. So a count of one read here cannot change behind our back,
+        // and the costly read-modify-write is skipped. The acquire load makes every write of the former
+        // holders (each released its reference with a release operation) visible before the task is freed.
+        if Snapshot(self.0.load(Ordering::Acquire)).refs() == 1 {
+            return true;
+        }
         let prev = Snapshot(self.0.fetch_sub(REF_ONE, Ordering::AcqRel));
         debug_assert!(prev.refs() >= 1);
         prev.refs() == 1

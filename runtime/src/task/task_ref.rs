@@ -1,7 +1,7 @@
 //! The counted reference a loop's task list holds to each of its tasks.
 
-use super::raw::{header, Header, DETACHED};
-use super::state::SCHEDULED;
+use super::raw::{header, Header};
+use super::state::ListRef;
 use std::ptr::NonNull;
 
 /// One counted reference to a task: the one held by its loop's task list. Dropping it releases the
@@ -25,20 +25,30 @@ impl TaskRef {
     }
 
     /// Loop thread, shutdown: drops the future of this (not complete, not running) task, completing it as
-    /// cancelled, and releases the list reference unless a queue entry inherits it.
+    /// cancelled, and settles the list reference.
     pub(crate) fn cancel(self) {
-        self.header().owned_key.set(DETACHED);
         // SAFETY: the task is alive (this reference), not complete (it is still on the task list) and not
         // being polled; the loop's thread may drop its future.
-        let after = unsafe { (self.header().vtable.shutdown)(self.ptr) };
-        self.release(after.has(SCHEDULED));
+        let list = unsafe { (self.header().vtable.shutdown)(self.ptr) };
+        self.settle(list);
     }
 
-    /// Releases the task-list reference after completion, or hands it to the outstanding inject entry
-    /// (`inherited`), which releases it when taken.
-    pub(crate) fn release(self, inherited: bool) {
-        if inherited {
-            std::mem::forget(self);
+    /// Disposes of the task-list reference once the task completed, as the completing transition decided.
+    /// Unless it was kept, the transition already let go of it, so the task is not touched again here
+    /// (only freed, when it was the last reference).
+    pub(crate) fn settle(self, list: ListRef) {
+        let ptr = self.ptr;
+        match list {
+            ListRef::Kept => drop(self),
+            ListRef::Inherited => std::mem::forget(self),
+            ListRef::Released { last } => {
+                std::mem::forget(self);
+                if last {
+                    // SAFETY: the transition released the last reference; nothing else can reach the task.
+                    // The vtable is read before the cell goes, and the cell is not touched after.
+                    unsafe { (header(ptr).vtable.dealloc)(ptr) };
+                }
+            }
         }
     }
 }

@@ -16,7 +16,6 @@ use super::raw::{header, Header, L_COMPLETE, L_SCHEDULED};
 use super::state::WakeByVal;
 use super::task_ref::TaskRef;
 use std::ptr::NonNull;
-use std::sync::Arc;
 use std::task::{RawWaker, RawWakerVTable, Waker};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
@@ -41,7 +40,7 @@ pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
 unsafe fn notify_local(ptr: NonNull<Header>) -> bool {
     // SAFETY: alive per the caller.
     let header = unsafe { header(ptr) };
-    crate::context::with_owner(&header.shared, |core| {
+    crate::context::with_owner(header.shared().as_ptr(), |core| {
         let local = header.local.get();
         if local & (L_SCHEDULED | L_COMPLETE) == 0 {
             header.local.set(local | L_SCHEDULED);
@@ -57,8 +56,9 @@ unsafe fn notify_local(ptr: NonNull<Header>) -> bool {
 /// # Safety
 /// The caller must have set `SCHEDULED` on the live task at `ptr`.
 unsafe fn notify_remote(ptr: NonNull<Header>) {
-    // SAFETY: alive: the entry's right keeps it so (state.rs).
-    let shared = Arc::clone(&unsafe { header(ptr) }.shared);
+    // SAFETY: alive: the entry's right keeps it so (state.rs). The `Arc` keeps the loop's `Shared` alive
+    // through the push, after which the loop may free the task.
+    let shared = unsafe { header(ptr).shared().to_arc() };
     // SAFETY: forwarded from the caller.
     shared.schedule_remote(unsafe { Notified::from_raw(ptr) });
 }
