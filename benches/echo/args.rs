@@ -16,10 +16,11 @@ pub const USAGE: &str = "usage: echo_vs_tokio [MODE...] [FILTER...]
 modes (default: all three):
   echo        messages/s, MiB/s, p50/p99 latency, server CPU per message
   cps         connections per second (connect, one 64-byte echo, close)
-  syscalls    strace the servers under 100 connections of 64-byte echoes
+  syscalls    strace the servers under 64-byte echoes (100 connections unless syscall-conns=N)
 
 filters:
   conns=1,10,100,1000   connection counts for `echo`
+  syscall-conns=100     connection count for `syscalls`
   size=64,16k           message sizes in bytes (k = KiB) for `echo`
   servers=mudu,tokio,mio
   rounds=3              rounds per measurement (the tables show medians)
@@ -47,6 +48,7 @@ pub struct Modes {
 pub struct Config {
     pub modes: Modes,
     pub conns: Vec<usize>,
+    pub syscall_conns: usize,
     pub sizes: Vec<usize>,
     pub servers: Vec<ServerKind>,
     pub rounds: usize,
@@ -84,6 +86,7 @@ impl Args {
                 syscalls: true,
             },
             conns: vec![1, 10, 100, 1000],
+            syscall_conns: 100,
             sizes: vec![64, 16 * 1024],
             servers: ServerKind::ALL.to_vec(),
             rounds: 3,
@@ -100,6 +103,13 @@ impl Args {
                     other => return Err(format!("unknown argument {other:?}")),
                 },
                 Some(("conns", v)) => config.conns = list(v, |s| s.parse().ok())?,
+                Some(("syscall-conns", v)) => {
+                    config.syscall_conns = v
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| format!("bad syscall-conns {v:?}"))?
+                }
                 Some(("size", v)) => config.sizes = list(v, parse_size)?,
                 Some(("servers", v)) => {
                     config.servers = list(v, |s| ServerKind::from_name(s).ok())?

@@ -1,5 +1,5 @@
 //! System calls per echoed message: `strace -c -f -p <server>` attached
-//! while 100 connections echo 64-byte messages, detached with SIGINT, its
+//! while 100 connections (`syscall-conns=N`) echo 64-byte messages, detached with SIGINT, its
 //! summary divided by the messages that completed meanwhile.
 //!
 //! Rules: the connections are open and warm before strace attaches, so any
@@ -26,7 +26,6 @@ use crate::server_process::ServerProcess;
 /// Where `strace` lives on the machines this benchmark runs on.
 const STRACE: &str = "/usr/bin/strace";
 
-const CONNS: usize = 100;
 const SIZE: usize = 64;
 
 /// One traced window: calls by name, and the messages echoed meanwhile.
@@ -37,7 +36,7 @@ struct Trace {
 
 fn measure(kind: ServerKind, config: &Config) -> io::Result<Trace> {
     let server = ServerProcess::start(kind)?;
-    let mut load = Load::connect(server.addr(), CONNS, SIZE)?;
+    let mut load = Load::connect(server.addr(), config.syscall_conns, SIZE)?;
     load.run(config.warmup, false)?;
     let summary = std::env::temp_dir().join(format!(
         "echo_vs_tokio-strace-{}-{}.txt",
@@ -149,7 +148,10 @@ pub fn run(config: &Config) -> io::Result<()> {
             detail.join(", "),
         ]);
     }
-    println!("\nSystem calls per echoed message, {CONNS} connections, {SIZE}-byte messages (strace -c -f):");
+    println!(
+        "\nSystem calls per echoed message, {} connections, {SIZE}-byte messages (strace -c -f):",
+        config.syscall_conns
+    );
     table.print();
     Ok(())
 }

@@ -5,8 +5,10 @@
 //! ```text
 //!   ┌─► take what other threads injected (new tasks are adopted into the task list)
 //!   │   run up to `event_interval` tasks from the local run queue
-//!   │   poll I/O: zero timeout if anything is runnable, else until the next timer (or forever),
-//!   │             with the park handshake so other threads can interrupt it
+//!   │   events the last poll returned still undispatched: dispatch the next `event_interval` of them
+//!   │   otherwise poll I/O: zero timeout if anything is runnable, else until the next timer (or
+//!   │             forever), with the park handshake so other threads can interrupt it; dispatch the
+//!   │             first `event_interval` events
 //!   │   fire due timers (their tasks join the run queue)
 //!   │   paused clock and nothing runnable: jump to the next timer
 //!   └── (block_on polls its own future whenever it was woken)
@@ -155,6 +157,13 @@ impl Core {
     /// Polls I/O and fires timers. `busy`: runnable work remains, so the poll must not block.
     /// `main_woken` reports whether the `block_on` future was woken (checked after announcing the park).
     pub(crate) fn park(&self, busy: bool, main_woken: &dyn Fn() -> bool) -> io::Result<()> {
+        if self.reactor.has_undispatched() {
+            // The last poll's events come first, one chunk per tick, with no system call: the tasks the
+            // previous chunk woke have just run, so the loop is not starving I/O by skipping the poll.
+            self.reactor.dispatch(self.config.event_interval);
+            self.time.process();
+            return Ok(());
+        }
         let paused = self.time.is_paused();
         let mut timeout = if busy {
             Some(Duration::ZERO)
@@ -180,7 +189,7 @@ impl Core {
         let polled = if busy && !self.reactor.has_waiters() {
             Ok(0)
         } else {
-            self.reactor.poll(timeout)
+            self.reactor.poll(timeout, self.config.event_interval)
         };
         if blocking {
             self.shared.parker.end_park();

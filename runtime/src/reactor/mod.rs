@@ -12,6 +12,12 @@
 //! The reactor belongs to its loop's thread (`Rc`, `RefCell`): registrations, readiness queries and the
 //! poll itself all run there. Wakers are collected while the slab is borrowed and woken after it is
 //! released, so a woken task may register or drop sources freely.
+//!
+//! Events are dispatched in chunks: a poll keeps what `epoll_wait` returned, wakes the tasks of the
+//! first chunk, and the loop dispatches one more chunk per tick, after running the tasks the previous
+//! one woke, before it polls again. With a thousand ready connections the loop so touches each
+//! connection's slot and task once while they are in the cache, instead of waking them all and then
+//! running them all, and it makes one `epoll_wait` per batch of events rather than one per tick.
 
 mod ready;
 mod registration;
@@ -41,6 +47,10 @@ pub(crate) struct Reactor {
     shut_down: Cell<bool>,
     /// Reused buffer of wakers to wake after an event batch, with the slot each goes back to.
     to_wake: RefCell<Vec<(usize, u32, Direction, Waker)>>,
+    /// The last poll's events (token and readiness), the cross-thread waker's left out.
+    fetched: RefCell<Vec<(usize, Ready)>>,
+    /// How many of `fetched` are dispatched.
+    dispatched: Cell<usize>,
 }
 
 impl Reactor {
@@ -56,6 +66,8 @@ impl Reactor {
             waiters: Cell::new(0),
             shut_down: Cell::new(false),
             to_wake: RefCell::new(Vec::new()),
+            fetched: RefCell::new(Vec::new()),
+            dispatched: Cell::new(0),
         };
         Ok((reactor, waker))
     }
@@ -65,33 +77,57 @@ impl Reactor {
         self.waiters.get() > 0
     }
 
-    /// Waits up to `timeout` (forever if `None`) for events and wakes the tasks they concern. Returns how
-    /// many events arrived (the cross-thread waker's included): zero means the poll timed out.
-    pub(crate) fn poll(&self, timeout: Option<Duration>) -> io::Result<usize> {
-        let mut events = self.events.borrow_mut();
-        match self.poll.borrow_mut().poll(&mut events, timeout) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(1),
-            Err(e) => return Err(e),
-        }
-        let count = events.iter().count();
+    /// True while events of the last poll wait to be dispatched: the loop dispatches them before it
+    /// polls again.
+    pub(crate) fn has_undispatched(&self) -> bool {
+        self.dispatched.get() < self.fetched.borrow().len()
+    }
+
+    /// Waits up to `timeout` (forever if `None`) for events, keeps them, and wakes the tasks of the first
+    /// `chunk` of them. Returns how many events arrived (the cross-thread waker's included): zero means
+    /// the poll timed out.
+    pub(crate) fn poll(&self, timeout: Option<Duration>, chunk: usize) -> io::Result<usize> {
+        let count = {
+            let mut events = self.events.borrow_mut();
+            match self.poll.borrow_mut().poll(&mut events, timeout) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(1),
+                Err(e) => return Err(e),
+            }
+            let mut fetched = self.fetched.borrow_mut();
+            fetched.clear();
+            fetched.extend(
+                events
+                    .iter()
+                    .filter(|event| event.token() != WAKER_TOKEN)
+                    .map(|event| (event.token().0, Ready::from_event(event))),
+            );
+            events.iter().count()
+        };
+        self.dispatched.set(0);
+        self.dispatch(chunk);
+        Ok(count)
+    }
+
+    /// Records the readiness of up to `chunk` more of the last poll's events and wakes the tasks waiting
+    /// for it. Returns how many events it dispatched.
+    pub(crate) fn dispatch(&self, chunk: usize) -> usize {
+        let start = self.dispatched.get();
         let mut to_wake = self.to_wake.borrow_mut();
-        {
+        let end = {
+            let fetched = self.fetched.borrow();
+            let end = fetched.len().min(start.saturating_add(chunk));
             let mut ios = self.ios.borrow_mut();
-            for event in events.iter() {
-                let token = event.token();
-                if token == WAKER_TOKEN {
-                    continue;
-                }
-                let index = token.0 & INDEX_MASK;
-                let generation = (token.0 >> 32) as u32;
+            for &(token, ready) in &fetched[start..end] {
+                let index = token & INDEX_MASK;
+                let generation = (token >> 32) as u32;
                 let Some(io) = ios.get_mut(index) else {
                     continue;
                 };
                 if io.generation != generation {
+                    // The source went away after the poll (and the slot may be reused): not its event.
                     continue;
                 }
-                let ready = Ready::from_event(event);
                 io.readiness = io.readiness | ready;
                 io.tick = io.tick.wrapping_add(1);
                 for direction in [Direction::Read, Direction::Write] {
@@ -105,8 +141,9 @@ impl Reactor {
                     }
                 }
             }
-        }
-        drop(events);
+            end
+        };
+        self.dispatched.set(end);
         // Wake with no borrow held (a waker may run arbitrary code), then put each waker back in its slot
         // for the next wait, unless the slot was refilled or freed meanwhile.
         for (_, _, _, waker) in to_wake.iter() {
@@ -121,7 +158,7 @@ impl Reactor {
                 }
             }
         }
-        Ok(count)
+        end - start
     }
 
     /// Registers `source` for both directions, edge-triggered. Returns the slab index and generation.
@@ -230,6 +267,8 @@ impl Reactor {
     /// Loop shutdown: fails every later readiness query and wakes every waiting task so it sees the error.
     pub(crate) fn shut_down(&self) {
         self.shut_down.set(true);
+        self.fetched.borrow_mut().clear();
+        self.dispatched.set(0);
         let wakers: Vec<Waker> = {
             let mut ios = self.ios.borrow_mut();
             ios.iter_mut()
