@@ -18,12 +18,12 @@
 //! [`Shared`].
 
 use crate::reactor::Reactor;
+use crate::run_queue::RunQueue;
 use crate::shared::Shared;
 use crate::task::{self, JoinHandle, Local, Notified, RunResult, SharedRef, Tally, TaskRef};
+use crate::task_list::TaskList;
 use mudu_timer::TimeDriver;
-use slab::Slab;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
 use std::rc::Rc;
@@ -44,9 +44,9 @@ pub(crate) struct Core {
     pub(crate) shared: Arc<Shared>,
     pub(crate) reactor: Rc<Reactor>,
     pub(crate) time: Rc<TimeDriver>,
-    run_queue: RefCell<VecDeque<Local>>,
+    run_queue: RefCell<RunQueue<Local>>,
     /// Every task of this loop that has not completed, so shutdown can drop their futures.
-    owned: RefCell<Slab<TaskRef>>,
+    owned: RefCell<TaskList<TaskRef>>,
     config: Config,
     /// Set once shutdown starts; spawns after that are cancelled at once.
     closed: Cell<bool>,
@@ -63,8 +63,8 @@ impl Core {
             shared,
             reactor: Rc::new(reactor),
             time: Rc::new(TimeDriver::new(start_paused)),
-            run_queue: RefCell::new(VecDeque::with_capacity(256)),
-            owned: RefCell::new(Slab::new()),
+            run_queue: RefCell::new(RunQueue::new()),
+            owned: RefCell::new(TaskList::new()),
             config,
             closed: Cell::new(false),
             tally: Tally::default(),
@@ -78,11 +78,7 @@ impl Core {
 
     /// Adds the new task of `entry` to the task list (its reserved reference) and returns the key.
     fn insert_owned(&self, adopt: impl FnOnce(usize) -> TaskRef) -> usize {
-        let mut owned = self.owned.borrow_mut();
-        let entry = owned.vacant_entry();
-        let key = entry.key();
-        entry.insert(adopt(key));
-        key
+        self.owned.borrow_mut().insert(adopt)
     }
 
     /// Adopts a task spawned on this thread and queues its first run.
@@ -210,12 +206,12 @@ impl Core {
         self.closed.set(true);
         let mut injected: Vec<Notified> = self.shared.inject.close().into();
         loop {
-            let owned: Vec<TaskRef> = self.owned.borrow_mut().drain().collect();
+            let owned: Vec<TaskRef> = self.owned.borrow_mut().drain();
             let cancelled_any = !owned.is_empty();
             for task in owned {
                 task.cancel();
             }
-            let local: Vec<Local> = self.run_queue.borrow_mut().drain(..).collect();
+            let local: Vec<Local> = self.run_queue.borrow_mut().drain();
             if !cancelled_any && injected.is_empty() && local.is_empty() {
                 break;
             }

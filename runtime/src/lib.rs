@@ -22,10 +22,12 @@ mod io_source;
 mod parker;
 mod pool;
 mod reactor;
+mod run_queue;
 mod runtime;
 mod shared;
 mod sync;
 pub mod task;
+mod task_list;
 
 pub use blocking::{spawn_blocking, BlockingHandle};
 pub use builder::Builder;
