@@ -35,7 +35,7 @@ mod clock;
 mod context;
 
 pub use context::EnterGuard;
-pub(crate) use context::{current, expect_current};
+pub(crate) use context::{current, expect_current, with_current, NO_DRIVER};
 
 use crate::time::Instant;
 use crate::{TimerKey, Wheel};
@@ -292,10 +292,10 @@ impl TimeDriver {
         Poll::Pending
     }
 
-    /// Drops the timer named by `key`, if it is still pending.
-    pub(crate) fn cancel(&self, key: TimerKey) {
-        let removed = self.state.borrow_mut().wheel.cancel(key);
-        drop(removed);
+    /// Takes the timer named by `key` out of the wheel, if it is still pending, and returns its waker for
+    /// the caller to drop once no borrow is held.
+    pub(crate) fn cancel(&self, key: TimerKey) -> Option<Waker> {
+        self.state.borrow_mut().wheel.cancel(key)
     }
 
     /// Moves the pending timer named by `key` to `deadline`; false if it is gone.

@@ -14,7 +14,7 @@ thread_local! {
 }
 
 /// The message of every time call made where no driver is current.
-const NO_DRIVER: &str =
+pub(crate) const NO_DRIVER: &str =
     "there is no mudu timer driver on this thread: call this inside a mudu runtime";
 
 /// Keeps a driver current on this thread; dropping it makes the previous one current again.
@@ -55,6 +55,16 @@ impl fmt::Debug for EnterGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
     }
+}
+
+/// Runs `f` with the current driver, if any, without taking a count of its `Rc`: the cheap path for
+/// calls made once per timer. `f` must not run foreign code that could make another driver current
+/// (waker clones and drops belong outside it).
+pub(crate) fn with_current<R>(f: impl FnOnce(&TimeDriver) -> R) -> Option<R> {
+    CURRENT
+        .try_with(|current| current.borrow().as_deref().map(f))
+        .ok()
+        .flatten()
 }
 
 /// The current driver, if any (also `None` while the thread is being torn down).

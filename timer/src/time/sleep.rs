@@ -55,7 +55,7 @@ use std::time::Duration;
 /// assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = driver::expect_current().now();
+    let now = driver::with_current(driver::TimeDriver::now).expect(driver::NO_DRIVER);
     Sleep::new(now.add_or_far_future(duration))
 }
 
@@ -163,10 +163,10 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            // Without a current driver (the runtime is gone) there is no wheel left to clean.
-            if let Some(driver) = driver::current() {
-                driver.cancel(key);
-            }
+            // Without a current driver (the runtime is gone) there is no wheel left to clean. The waker
+            // taken out of the wheel is dropped after the driver is let go: dropping it may run any code.
+            let removed = driver::with_current(|driver| driver.cancel(key));
+            drop(removed);
         }
     }
 }
