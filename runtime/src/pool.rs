@@ -1,6 +1,6 @@
 //! A pool of event loops, each on a thread of its own (muduo's `EventLoopThreadPool`).
 //!
-//! The pool owns its threads: each runs one [`Runtime`] until the pool is dropped. Work reaches the loops
+//! The pool owns its threads: each runs one [`Runtime`](crate::Runtime) until the pool is dropped. Work reaches the loops
 //! through their [`Handle`]s; [`next`](LoopPool::next) hands them out round-robin, which is how a server
 //! spreads its connections. Dropping the pool stops every loop (each drops its remaining tasks on its own
 //! thread) and joins the threads.

@@ -82,7 +82,7 @@ impl Tally {
 }
 
 /// Takes the anchor: one strong count of `shared`, held for the loop's anchored tasks until
-/// [`close`] or the last [`release_task`] gives it back.
+/// [`close`] or the release of the last anchored task ([`SharedRef::release`]) gives it back.
 pub(crate) fn hold(shared: &Arc<Shared>) {
     std::mem::forget(Arc::clone(shared));
 }
