@@ -157,6 +157,31 @@ fn wakers_and_join_handles_outlive_their_runtime_on_other_threads() {
     .unwrap();
 }
 
+/// A task spawned through a handle on another thread sits in the inject queue until its loop adopts
+/// it. Aborting it from a task of that loop meanwhile must cancel it through that entry, with no local
+/// entry for a task the loop does not own yet.
+#[test]
+fn aborting_a_task_its_loop_has_not_adopted_yet_cancels_it() {
+    let rt = mudu::Runtime::new().unwrap();
+    let handle = rt.handle();
+    let joined = rt.block_on(async move {
+        let aborter = mudu::spawn(async move {
+            let join = std::thread::spawn(move || handle.spawn(async { 5 }))
+                .join()
+                .unwrap();
+            join.abort();
+            // Handed back inside an `Option` (not as an awaitable output) to be awaited on its own.
+            Some(join)
+        });
+        let join = aborter
+            .await
+            .unwrap()
+            .expect("the aborter hands the handle back");
+        join.await
+    });
+    assert!(joined.unwrap_err().is_cancelled());
+}
+
 #[test]
 fn join_handle_awaited_on_another_loop() {
     let rt = mudu::Runtime::new().unwrap();

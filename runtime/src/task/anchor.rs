@@ -27,7 +27,8 @@ use std::cell::Cell;
 use std::ptr::NonNull;
 use std::sync::Arc;
 
-/// The balance while the loop is alive: far above any count of live tasks, so it never reaches zero then.
+/// The balance while the loop is alive: far above any count of live tasks, so it never reaches zero then
+/// (that would take 2^62 tasks freed away from their loop while it runs).
 const OPEN: usize = 1 << (usize::BITS - 2);
 
 /// The cross-thread half of the count: anchored tasks freed away from their loop, biased by [`OPEN`] until

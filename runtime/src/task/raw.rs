@@ -223,7 +223,8 @@ unsafe fn complete<F: Future>(
         // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from touching the slot.
         let waker = unsafe { &*header.join_waker.get() };
         if let Some(waker) = waker {
-            waker.wake_by_ref();
+            // A panic in a foreign waker must not unwind out of a completion half done.
+            quietly(|| waker.wake_by_ref());
         }
     }
     list

@@ -12,7 +12,7 @@
 //! task does nothing.
 
 use super::entry::{Local, Notified};
-use super::raw::{header, Header, L_COMPLETE, L_SCHEDULED};
+use super::raw::{header, Header, L_COMPLETE, L_SCHEDULED, NOT_BOUND};
 use super::state::WakeByVal;
 use super::task_ref::TaskRef;
 use std::ptr::NonNull;
@@ -33,7 +33,8 @@ pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
 }
 
 /// On the task's loop thread: pushes a local entry unless it has one or is complete. Returns `false` when
-/// called on any other thread (nothing was done).
+/// called on any other thread, or for a task its loop has not adopted yet (nothing was done): such a task
+/// came from another thread, its inject entry is still out (`SCHEDULED`), and that entry brings it in.
 ///
 /// # Safety
 /// The task at `ptr` must stay alive for the call.
@@ -41,14 +42,19 @@ unsafe fn notify_local(ptr: NonNull<Header>) -> bool {
     // SAFETY: alive per the caller.
     let header = unsafe { header(ptr) };
     crate::context::with_owner(header.shared().as_ptr(), |core| {
+        if header.owned_key.get() == NOT_BOUND {
+            // Not on the task list yet: a local entry now would run a task the loop cannot account for.
+            return false;
+        }
         let local = header.local.get();
         if local & (L_SCHEDULED | L_COMPLETE) == 0 {
             header.local.set(local | L_SCHEDULED);
             // SAFETY: on the task's loop thread, `L_SCHEDULED` was just set for this entry.
             core.push(unsafe { Local::from_raw(ptr) });
         }
+        true
     })
-    .is_some()
+    .unwrap_or(false)
 }
 
 /// Pushes an inject entry for the task at `ptr` (whose `SCHEDULED` the caller set) and wakes its loop.
