@@ -103,24 +103,12 @@ impl Args {
                     other => return Err(format!("unknown argument {other:?}")),
                 },
                 Some(("conns", v)) => config.conns = list(v, |s| s.parse().ok())?,
-                Some(("syscall-conns", v)) => {
-                    config.syscall_conns = v
-                        .parse()
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| format!("bad syscall-conns {v:?}"))?
-                }
+                Some(("syscall-conns", v)) => config.syscall_conns = positive("syscall-conns", v)?,
                 Some(("size", v)) => config.sizes = list(v, parse_size)?,
                 Some(("servers", v)) => {
                     config.servers = list(v, |s| ServerKind::from_name(s).ok())?
                 }
-                Some(("rounds", v)) => {
-                    config.rounds = v
-                        .parse()
-                        .ok()
-                        .filter(|&r| r > 0)
-                        .ok_or(format!("bad rounds {v:?}"))?
-                }
+                Some(("rounds", v)) => config.rounds = positive("rounds", v)?,
                 Some(("warmup", v)) => config.warmup = seconds(v)?,
                 Some(("window", v)) => config.window = seconds(v)?,
                 Some((key, _)) => return Err(format!("unknown filter {key:?}")),
@@ -136,6 +124,15 @@ impl Args {
             role: Role::Driver(config),
         })
     }
+}
+
+/// A count above zero given as `key=value`.
+fn positive(key: &str, value: &str) -> Result<usize, String> {
+    value
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("bad {key} {value:?}"))
 }
 
 fn list<T>(value: &str, parse: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, String> {

@@ -4,21 +4,10 @@
 //! end in one of its consuming methods: running it, adopting it (a new task's first entry) or releasing
 //! it (at shutdown, or when a closed inject queue refuses it).
 
-use super::raw::{header, Header, RunResult, L_COMPLETE, L_SCHEDULED, NOT_BOUND};
+use super::raw::{dealloc_if, header, Header, RunResult, L_COMPLETE, L_SCHEDULED, NOT_BOUND};
 use super::state::Taken;
 use super::task_ref::TaskRef;
 use std::ptr::NonNull;
-
-/// Frees the task at `ptr` when `last` says the reference just released was the last.
-///
-/// # Safety
-/// `last` must come from releasing a reference to the task at `ptr`.
-unsafe fn dealloc_if(ptr: NonNull<Header>, last: bool) {
-    if last {
-        // SAFETY: the caller released the last reference; nothing else can reach the task.
-        unsafe { (header(ptr).vtable.dealloc)(ptr) };
-    }
-}
 
 /// Hands out the reference reserved at allocation for the task list, recording `key`. Once per task.
 fn adopt(ptr: NonNull<Header>, key: usize) -> TaskRef {
@@ -49,8 +38,8 @@ pub(crate) struct Notified {
 }
 
 // SAFETY: an inject entry moves between threads. Off the owning loop's thread it touches nothing but the
-// atomic state word and the loop's `Send + Sync` `Shared` (anchor.rs); the future is polled and dropped only on the owning
-// loop (see raw.rs), except a new `Send` task's, cancelled by its spawner.
+// atomic state word and the loop's `Send + Sync` `Shared` (anchor.rs); the future is polled and dropped
+// only on the owning loop (see raw.rs), except a new `Send` task's, cancelled by its spawner.
 unsafe impl Send for Notified {}
 
 impl Notified {

@@ -179,6 +179,18 @@ pub(super) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
     unsafe { ptr.as_ref() }
 }
 
+/// Frees the task at `ptr` when `last` says the reference just released was the last.
+///
+/// # Safety
+/// `last` must come from releasing a reference to the task at `ptr`.
+pub(super) unsafe fn dealloc_if(ptr: NonNull<Header>, last: bool) {
+    if last {
+        // SAFETY: the caller released the last reference; nothing else can reach the task. The vtable is
+        // read before the cell goes, and the cell is not touched after.
+        unsafe { (header(ptr).vtable.dealloc)(ptr) };
+    }
+}
+
 /// Runs `f`, swallowing a panic: used where a destructor may panic but the loop must go on.
 fn quietly(f: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(f));

@@ -1,6 +1,6 @@
 //! The counted reference a loop's task list holds to each of its tasks.
 
-use super::raw::{header, Header};
+use super::raw::{dealloc_if, header, Header};
 use super::state::ListRef;
 use std::ptr::NonNull;
 
@@ -43,11 +43,8 @@ impl TaskRef {
             ListRef::Inherited => std::mem::forget(self),
             ListRef::Released { last } => {
                 std::mem::forget(self);
-                if last {
-                    // SAFETY: the transition released the last reference; nothing else can reach the task.
-                    // The vtable is read before the cell goes, and the cell is not touched after.
-                    unsafe { (header(ptr).vtable.dealloc)(ptr) };
-                }
+                // SAFETY: `last` comes from the transition that released this reference.
+                unsafe { dealloc_if(ptr, last) };
             }
         }
     }
@@ -55,9 +52,8 @@ impl TaskRef {
 
 impl Drop for TaskRef {
     fn drop(&mut self) {
-        if self.header().state.ref_dec() {
-            // SAFETY: that was the last reference, so nobody else can reach the task.
-            unsafe { (self.header().vtable.dealloc)(self.ptr) }
-        }
+        let last = self.header().state.ref_dec();
+        // SAFETY: `last` comes from releasing this reference.
+        unsafe { dealloc_if(self.ptr, last) }
     }
 }
