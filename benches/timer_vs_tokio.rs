@@ -4,6 +4,7 @@
 //! cargo bench --bench timer_vs_tokio            # 9 interleaved rounds (5 for 1,000,000 pending)
 //! cargo bench --bench timer_vs_tokio -- 15      # 15 rounds (8 for 1,000,000 pending)
 //! cargo bench --bench timer_vs_tokio -- firing  # only the firing test (or `pending`: only the others)
+//! cargo bench --bench timer_vs_tokio -- firing firing-timers=1000   # firing at a lower rate
 //! ```
 //!
 //! Workloads, each with 1,000, 100,000 and 1,000,000 pending timers whose deadlines are drawn from
@@ -17,7 +18,7 @@
 //!   cold fill on a fresh runtime, so growth of the timer storage is counted; insert and cancel times
 //!   from a second, warm fill and drain on the same runtime (the steady state).
 //!
-//! And firing: 100,000 tasks each sleep until their own deadline, drawn within a 100 ms window on the
+//! And firing: 100,000 tasks (or `firing-timers=N`) each sleep until their own deadline, drawn within a 100 ms window on the
 //! real clock; each records how late it woke (`std::time::Instant::now() - deadline`); the table shows
 //! the p50 and p99 of that lateness.
 //!
@@ -230,16 +231,17 @@ fn per_timer<S>(
     }
 }
 
-/// Timers in the firing test, and the window their deadlines fall in.
+/// Timers in the firing test (unless `firing-timers=N` says otherwise), and the window their
+/// deadlines fall in.
 const FIRING_TIMERS: usize = 100_000;
 const FIRING_WINDOW: Duration = Duration::from_millis(100);
 /// Time from the start of the test to the window, to spawn every task and register its timer first.
 const FIRING_LEAD: Duration = Duration::from_millis(300);
 
 /// Deadline offsets from the window's start, in spawn order.
-fn firing_offsets() -> Vec<Duration> {
+fn firing_offsets(timers: usize) -> Vec<Duration> {
     let mut rng = Rng(0xF1BE);
-    (0..FIRING_TIMERS)
+    (0..timers)
         .map(|_| rng.duration(Duration::ZERO, FIRING_WINDOW))
         .collect()
 }
@@ -387,7 +389,16 @@ fn main() {
     if !only("firing") {
         return;
     }
-    let offsets = firing_offsets();
+    let timers = args
+        .iter()
+        .find_map(|a| a.strip_prefix("firing-timers="))
+        .map_or(FIRING_TIMERS, |n| {
+            n.parse()
+                .ok()
+                .filter(|&n| n > 0)
+                .expect("firing-timers=N takes a positive count")
+        });
+    let offsets = firing_offsets(timers);
     mudu_firing(&offsets);
     tokio_firing(&offsets);
     let (mut m50, mut m99, mut t50, mut t99) = (vec![], vec![], vec![], vec![]);
@@ -401,7 +412,18 @@ fn main() {
         t50.push(percentile(&t, 50) / 1e3);
         t99.push(percentile(&t, 99) / 1e3);
     }
-    row("firing lateness p50 us, 100k/100ms", m50, t50, 0);
-    row("firing lateness p99 us, 100k/100ms", m99, t99, 0);
+    let window = FIRING_WINDOW.as_millis();
+    row(
+        &format!("firing lateness p50 us, {timers}/{window}ms"),
+        m50,
+        t50,
+        0,
+    );
+    row(
+        &format!("firing lateness p99 us, {timers}/{window}ms"),
+        m99,
+        t99,
+        0,
+    );
     assert_eq!(early, 0, "a mudu timer fired before its deadline");
 }

@@ -6,9 +6,10 @@
 //!   ┌─► take what other threads injected (new tasks are adopted into the task list)
 //!   │   run up to `event_interval` tasks from the local run queue
 //!   │   events the last poll returned still undispatched: dispatch the next `event_interval` of them
-//!   │   otherwise poll I/O: zero timeout if anything is runnable, else until the next timer (or
-//!   │             forever), with the park handshake so other threads can interrupt it; dispatch the
-//!   │             first `event_interval` events
+//!   │   otherwise poll I/O: zero timeout if anything is runnable, else until the next timer (the
+//!   │             reactor's alarm wakes it at the exact instant) or forever, with the park
+//!   │             handshake so other threads can interrupt it; dispatch the first `event_interval`
+//!   │             events
 //!   │   fire due timers (their tasks join the run queue)
 //!   │   paused clock and nothing runnable: jump to the next timer
 //!   └── (block_on polls its own future whenever it was woken)
@@ -170,7 +171,12 @@ impl Core {
                 (true, false) => Some(Duration::ZERO),
             }
         } else {
-            self.time.next_timeout()
+            let wake = self.time.next_wake();
+            if let Some(wake) = wake {
+                // The timeout counts whole milliseconds; the alarm wakes the poll at the timer's instant.
+                self.reactor.arm_alarm(wake)?;
+            }
+            wake.map(|wake| wake.timeout())
         };
         let blocking = timeout != Some(Duration::ZERO);
         if blocking {
@@ -179,6 +185,7 @@ impl Core {
                 timeout = Some(Duration::ZERO);
             }
         }
+
         // A busy loop whose tasks wait on no I/O has nothing to learn from a zero-timeout poll: events stay
         // queued in epoll until a later poll, and cross-thread work arrives through the inject queue,
         // which every tick checks without a syscall. Skip the syscall then.

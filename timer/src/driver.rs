@@ -16,16 +16,16 @@
 //!                               ^ now 2.1 us -> tick 2: fires
 //! ```
 //!
-//! Ticks are finer than the loop's poll timeout (whole milliseconds, see
-//! [`next_timeout`](TimeDriver::next_timeout)) on purpose: the loop wakes at most a millisecond after
-//! a deadline, whatever the phase of its wake-ups, instead of a millisecond after the end of the
-//! deadline's millisecond.
+//! Ticks are finer than a poll timeout that counts whole milliseconds on purpose: a loop that can
+//! wake at an exact instant (the runtime arms a timer descriptor for [`NextWake::at`]) fires a timer
+//! within microseconds of its deadline, and one that cannot still wakes at most a millisecond after
+//! it, whatever the phase of its wake-ups.
 //!
 //! The loop's side of the contract, per iteration:
 //!
 //! ```text
-//!   timeout = next_timeout()          // None while paused or with no timer; rounded up to whole ms
-//!   poll I/O for at most `timeout`
+//!   wake = next_wake()                // None while paused or with no timer
+//!   poll I/O until wake.at at most    // or for wake.timeout(): rounded up to whole ms
 //!   process()                         // fire what is due, wake those tasks
 //!   if paused and nothing can run:    // (the runtime decides, after ready I/O is handled)
 //!       advance_to_next()             // jump the virtual clock to the next timer and fire it
@@ -33,9 +33,11 @@
 
 mod clock;
 mod context;
+mod next_wake;
 
 pub use context::EnterGuard;
 pub(crate) use context::{current, expect_current, with_current, NO_DRIVER};
+pub use next_wake::NextWake;
 
 use crate::time::Instant;
 use crate::{TimerKey, Wheel};
@@ -138,23 +140,27 @@ impl TimeDriver {
         self.state.borrow().wheel.len()
     }
 
-    /// How long the loop may block in its poll before the next timer is due, on the real clock.
+    /// When the loop must next wake for its timers, on the real clock.
     ///
     /// `None` when no timer is pending, and always `None` while the clock is paused (the loop never
     /// blocks in real time for a virtual deadline; it uses [`has_timers`](TimeDriver::has_timers) and
-    /// [`advance_to_next`](TimeDriver::advance_to_next)). `Some(Duration::ZERO)` when a timer is
-    /// already due. Otherwise rounded *up* to whole milliseconds: a 0.3 ms remainder gives 1 ms, never
-    /// 0, so the loop does not spin on sub-millisecond remainders. The time may be that of a wheel
-    /// cascade rather than of a deadline; `process` then fires nothing and the loop asks again.
-    pub fn next_timeout(&self) -> Option<Duration> {
+    /// [`advance_to_next`](TimeDriver::advance_to_next)). A zero [`after`](NextWake::after) when a
+    /// timer is already due. Reads the clock once.
+    pub fn next_wake(&self) -> Option<NextWake> {
         let mut state = self.state.borrow_mut();
         if state.clock.is_paused() {
             return None;
         }
-        let due = self.instant_of(state.wheel.next_expiration()?)?;
-        Some(ceil_to_millis(
-            due.saturating_duration_since(state.clock.now()),
-        ))
+        let at = self.instant_of(state.wheel.next_expiration()?)?;
+        let after = at.saturating_duration_since(state.clock.now());
+        Some(NextWake { at, after })
+    }
+
+    /// How long the loop may block in a poll that counts whole milliseconds before the next timer is
+    /// due: [`next_wake`](TimeDriver::next_wake)'s [`timeout`](NextWake::timeout). A 0.3 ms remainder
+    /// gives 1 ms, never 0, so the loop does not spin on sub-millisecond remainders.
+    pub fn next_timeout(&self) -> Option<Duration> {
+        self.next_wake().map(|wake| wake.timeout())
     }
 
     /// Reads the clock and fires every timer whose deadline is due: removes it from the wheel and
@@ -340,16 +346,6 @@ impl TimeDriver {
     }
 }
 
-/// `duration` rounded up to whole milliseconds.
-fn ceil_to_millis(duration: Duration) -> Duration {
-    let sub_millis = duration.subsec_nanos().div_ceil(1_000_000);
-    let millis = duration
-        .as_secs()
-        .saturating_mul(1000)
-        .saturating_add(u64::from(sub_millis));
-    Duration::from_millis(millis)
-}
-
 impl fmt::Debug for TimeDriver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = self.state.borrow();
@@ -364,27 +360,6 @@ impl fmt::Debug for TimeDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ceil_to_millis_never_rounds_a_remainder_to_zero() {
-        assert_eq!(ceil_to_millis(Duration::ZERO), Duration::ZERO);
-        assert_eq!(
-            ceil_to_millis(Duration::from_nanos(1)),
-            Duration::from_millis(1)
-        );
-        assert_eq!(
-            ceil_to_millis(Duration::from_micros(300)),
-            Duration::from_millis(1)
-        );
-        assert_eq!(
-            ceil_to_millis(Duration::from_millis(7)),
-            Duration::from_millis(7)
-        );
-        assert_eq!(
-            ceil_to_millis(Duration::from_micros(7001)),
-            Duration::from_millis(8)
-        );
-    }
 
     #[test]
     fn deadlines_round_up_and_the_clock_rounds_down() {

@@ -13,5 +13,5 @@ mod driver;
 pub mod time;
 mod wheel;
 
-pub use driver::{EnterGuard, TimeDriver};
+pub use driver::{EnterGuard, NextWake, TimeDriver};
 pub use wheel::{TimerKey, Wheel};

@@ -7,6 +7,7 @@
 //! ```text
 //!   token (usize) = generation (high 32 bits) | slab index (low 32 bits)
 //!   token usize::MAX = the loop's cross-thread waker (eventfd)
+//!   token usize::MAX - 1 = the loop's alarm (timerfd, alarm.rs)
 //! ```
 //!
 //! The reactor belongs to its loop's thread (`Rc`, `RefCell`): registrations, readiness queries and the
@@ -19,6 +20,7 @@
 //! connection's slot and task once while they are in the cache, instead of waking them all and then
 //! running them all, and it makes one `epoll_wait` per batch of events rather than one per tick.
 
+mod alarm;
 mod ready;
 mod registration;
 mod scheduled_io;
@@ -26,6 +28,8 @@ mod scheduled_io;
 pub use ready::{Direction, Ready, ReadyEvent};
 pub use registration::Registration;
 
+use alarm::Alarm;
+use mudu_timer::NextWake;
 use scheduled_io::ScheduledIo;
 use slab::Slab;
 use std::cell::{Cell, RefCell};
@@ -34,12 +38,15 @@ use std::task::Waker;
 use std::time::Duration;
 
 const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
+const ALARM_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 const INDEX_MASK: usize = u32::MAX as usize;
 
 /// The reactor of one loop.
 pub(crate) struct Reactor {
     poll: RefCell<mio::Poll>,
     events: RefCell<mio::Events>,
+    /// Wakes a blocked poll at a timer's exact instant (`None` where the platform has no timer fd).
+    alarm: Option<Alarm>,
     ios: RefCell<Slab<ScheduledIo>>,
     next_generation: Cell<u32>,
     /// How many reader/writer slots have a task waiting: tasks blocked on I/O.
@@ -58,9 +65,11 @@ impl Reactor {
     pub(crate) fn new() -> io::Result<(Reactor, mio::Waker)> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
+        let alarm = Alarm::new(poll.registry(), ALARM_TOKEN)?;
         let reactor = Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(1024)),
+            alarm,
             ios: RefCell::new(Slab::new()),
             next_generation: Cell::new(0),
             waiters: Cell::new(0),
@@ -83,9 +92,18 @@ impl Reactor {
         self.dispatched.get() < self.fetched.borrow().len()
     }
 
+    /// Makes the next poll return at `wake.at` at the latest, to the microsecond, where the platform
+    /// allows; the poll's own timeout counts whole milliseconds.
+    pub(crate) fn arm_alarm(&self, wake: NextWake) -> io::Result<()> {
+        match &self.alarm {
+            Some(alarm) => alarm.arm(wake),
+            None => Ok(()),
+        }
+    }
+
     /// Waits up to `timeout` (forever if `None`) for events, keeps them, and wakes the tasks of the first
-    /// `chunk` of them. Returns how many events arrived (the cross-thread waker's included): zero means
-    /// the poll timed out.
+    /// `chunk` of them. Returns how many events arrived (the cross-thread waker's included, the alarm's
+    /// left out): zero means the poll timed out, or only the alarm went off.
     pub(crate) fn poll(&self, timeout: Option<Duration>, chunk: usize) -> io::Result<usize> {
         let count = {
             let mut events = self.events.borrow_mut();
@@ -96,13 +114,21 @@ impl Reactor {
             }
             let mut fetched = self.fetched.borrow_mut();
             fetched.clear();
-            fetched.extend(
-                events
-                    .iter()
-                    .filter(|event| event.token() != WAKER_TOKEN)
-                    .map(|event| (event.token().0, Ready::from_event(event))),
-            );
-            events.iter().count()
+            let mut count = 0;
+            for event in events.iter() {
+                match event.token() {
+                    ALARM_TOKEN => {
+                        if let Some(alarm) = &self.alarm {
+                            alarm.fired();
+                        }
+                        continue;
+                    }
+                    WAKER_TOKEN => {}
+                    token => fetched.push((token.0, Ready::from_event(event))),
+                }
+                count += 1;
+            }
+            count
         };
         self.dispatched.set(0);
         self.dispatch(chunk);
