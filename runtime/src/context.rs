@@ -7,12 +7,21 @@
 use crate::core::Core;
 use crate::shared::Shared;
 use crate::task::Notified;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::ptr;
 use std::rc::Rc;
 use std::sync::Arc;
 
 thread_local! {
+    /// Owns the current loop's `Core` (and so keeps it alive) while it is current.
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The same `Core` as a plain pointer, null when no loop is current. Every wake and spawn on the loop
+    /// thread reads it: a `Cell` of a pointer has no destructor and no borrow flag, so reading it is one
+    /// load, where `CURRENT` needs a check of the slot's state and a borrow.
+    ///
+    /// Rule: only [`enter`] and [`EnterGuard`]'s drop write it, each together with `CURRENT`, so it always
+    /// points at the `Core` that `CURRENT` holds.
+    static CORE: Cell<*const Core> = const { Cell::new(ptr::null()) };
 }
 
 /// Restores the previous current loop when dropped.
@@ -22,6 +31,7 @@ pub(crate) struct EnterGuard {
 
 /// Makes `core` the current loop of this thread until the guard drops.
 pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
+    CORE.with(|c| c.set(Rc::as_ptr(&core)));
     let prev = CURRENT.with(|c| c.replace(Some(core)));
     EnterGuard { prev }
 }
@@ -29,6 +39,8 @@ pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
 impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
+        let prev_ptr = prev.as_ref().map_or(ptr::null(), Rc::as_ptr);
+        let _ = CORE.try_with(|c| c.set(prev_ptr));
         // During thread teardown the slot may be gone already; then there is nothing to restore.
         let _ = CURRENT.try_with(|c| c.replace(prev));
     }
@@ -36,31 +48,31 @@ impl Drop for EnterGuard {
 
 /// True when some loop is current on this thread.
 pub(crate) fn is_inside() -> bool {
-    CURRENT.try_with(|c| c.borrow().is_some()).unwrap_or(false)
+    with_core(|_| ()).is_some()
 }
 
 /// Runs `f` with the current loop, or returns `None` outside any loop.
-pub(crate) fn with_core<R>(f: impl FnOnce(&Rc<Core>) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| c.borrow().as_ref().map(f))
-        .ok()
-        .flatten()
+#[inline]
+pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    let core = CORE.try_with(Cell::get).ok()?;
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null `CORE` points at the `Core` whose `Rc` sits in `CURRENT` (see `CORE`'s rule).
+    // That `Rc` stays alive for all of `f`: replacing it takes a new `enter`, whose guard keeps it as
+    // `prev` until the guard drops, which restores `CORE` too; and the loop's `Runtime` holds another.
+    Some(f(unsafe { &*core }))
 }
 
 /// True when the current loop of this thread is the one behind `shared`.
 pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
-    with_core(|core| Arc::ptr_eq(&core.shared, shared)).unwrap_or(false)
+    with_owner(Arc::as_ptr(shared), |_| ()).is_some()
 }
 
 /// Runs `f` with the current loop when this thread runs the loop behind `shared`; `None` otherwise.
+#[inline]
 pub(crate) fn with_owner<R>(shared: *const Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {
-    CURRENT
-        .try_with(|c| match c.borrow().as_ref() {
-            Some(core) if std::ptr::eq(Arc::as_ptr(&core.shared), shared) => Some(f(core)),
-            _ => None,
-        })
-        .ok()
-        .flatten()
+    with_core(|core| ptr::eq(Arc::as_ptr(&core.shared), shared).then(|| f(core))).flatten()
 }
 
 /// Adopts a freshly spawned `Send` task on the current loop if that loop is the one behind `shared`;
