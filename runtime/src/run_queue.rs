@@ -5,39 +5,83 @@
 //! The queue is a ring of [`BLOCK`] entries plus, when that is full, a chain of further blocks of the
 //! same size, rather than one ring that doubles: a burst of a million spawns adds blocks one at a
 //! time, copying nothing and touching no memory twice, and a drained block is kept for reuse (a few of
-//! them) instead of going back to the allocator. In the steady state the one ring serves, and a push
-//! or pop costs what it costs on a plain `VecDeque`.
+//! them) instead of going back to the allocator. In the steady state the one ring serves.
+//!
+//! A block is a fixed ring whose size is a power of two, so a push or a pop is an index mask, one
+//! store and a count, with no growth check and no bounds check: every local wake pushes once and
+//! every task run pops once.
 
 use std::collections::VecDeque;
 
-/// Entries per block.
+/// Entries per block (a power of two).
 const BLOCK: usize = 256;
 /// Drained blocks kept for reuse.
 const SPARE_BLOCKS: usize = 8;
 
 /// Queued entries (`T` is `Local`; generic for the tests).
 pub(crate) struct RunQueue<T> {
-    /// The oldest entries, in a ring of [`BLOCK`] slots. Pops always come from here, and pushes too
-    /// while it has room and nothing waits in `overflow`: the steady state touches nothing else.
-    front: VecDeque<T>,
+    /// The oldest entries. Pops always come from here, and pushes too while it has room and nothing
+    /// waits in `overflow`: the steady state touches nothing else.
+    front: Block<T>,
     /// Blocks beyond `front`, out of line: the hot part of the queue stays as small as a plain ring.
     more: Box<Overflow<T>>,
 }
 
 struct Overflow<T> {
-    /// Newer entries once `front` filled up, in blocks of [`BLOCK`], oldest first; only the last may be
-    /// partly filled. While any waits here, pushes go here too, so the order stays first in, first out.
-    blocks: VecDeque<VecDeque<T>>,
+    /// Newer entries once `front` filled up, in blocks, oldest first; only the last may be partly
+    /// filled. While any waits here, pushes go here too, so the order stays first in, first out.
+    blocks: VecDeque<Block<T>>,
     /// Drained blocks kept for reuse.
-    spare: Vec<VecDeque<T>>,
+    spare: Vec<Block<T>>,
     /// Entries in `blocks`: read on every push and pop, so kept beside nothing else that is written.
     len: usize,
+}
+
+/// A ring of [`BLOCK`] slots.
+struct Block<T> {
+    slots: Box<[Option<T>; BLOCK]>,
+    /// Slot of the oldest entry.
+    head: usize,
+    len: usize,
+}
+
+impl<T> Block<T> {
+    fn new() -> Block<T> {
+        Block {
+            slots: Box::new([const { None }; BLOCK]),
+            head: 0,
+            len: 0,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == BLOCK
+    }
+
+    /// The caller checked that the block is not full.
+    #[inline]
+    fn push_back(&mut self, task: T) {
+        debug_assert!(!self.is_full());
+        self.slots[(self.head + self.len) & (BLOCK - 1)] = Some(task);
+        self.len += 1;
+    }
+
+    #[inline]
+    fn pop_front(&mut self) -> Option<T> {
+        if self.len == 0 {
+            return None;
+        }
+        let task = self.slots[self.head & (BLOCK - 1)].take();
+        self.head = (self.head + 1) & (BLOCK - 1);
+        self.len -= 1;
+        task
+    }
 }
 
 impl<T> RunQueue<T> {
     pub(crate) fn new() -> RunQueue<T> {
         RunQueue {
-            front: VecDeque::with_capacity(BLOCK),
+            front: Block::new(),
             more: Box::new(Overflow {
                 blocks: VecDeque::new(),
                 spare: Vec::new(),
@@ -48,7 +92,7 @@ impl<T> RunQueue<T> {
 
     #[inline]
     pub(crate) fn push_back(&mut self, task: T) {
-        if self.more.len == 0 && self.front.len() < BLOCK {
+        if self.more.len == 0 && !self.front.is_full() {
             self.front.push_back(task);
         } else {
             self.push_overflow(task);
@@ -59,12 +103,9 @@ impl<T> RunQueue<T> {
     #[inline(never)]
     fn push_overflow(&mut self, task: T) {
         let more = &mut *self.more;
-        let room = more.blocks.back().is_some_and(|block| block.len() < BLOCK);
+        let room = more.blocks.back().is_some_and(|block| !block.is_full());
         if !room {
-            let block = more
-                .spare
-                .pop()
-                .unwrap_or_else(|| VecDeque::with_capacity(BLOCK));
+            let block = more.spare.pop().unwrap_or_else(Block::new);
             more.blocks.push_back(block);
         }
         if let Some(block) = more.blocks.back_mut() {
@@ -76,7 +117,7 @@ impl<T> RunQueue<T> {
     #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<T> {
         let task = self.front.pop_front();
-        if self.front.is_empty() && self.more.len != 0 {
+        if self.front.len == 0 && self.more.len != 0 {
             self.refill_front();
         }
         task
@@ -88,7 +129,7 @@ impl<T> RunQueue<T> {
     fn refill_front(&mut self) {
         let more = &mut *self.more;
         if let Some(next) = more.blocks.pop_front() {
-            more.len -= next.len();
+            more.len -= next.len;
             let drained = std::mem::replace(&mut self.front, next);
             if more.spare.len() < SPARE_BLOCKS {
                 more.spare.push(drained);
@@ -99,7 +140,7 @@ impl<T> RunQueue<T> {
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         // The front is refilled as soon as it drains, so it is empty only when everything is.
-        self.front.is_empty()
+        self.front.len == 0
     }
 
     /// Takes every entry out, oldest first.
@@ -135,6 +176,32 @@ mod tests {
         assert!(queue.is_empty());
         assert_eq!(queue.pop_front(), None);
         assert!(queue.more.blocks.is_empty());
+    }
+
+    #[test]
+    fn the_ring_wraps_around() {
+        let mut queue = RunQueue::new();
+        let mut next = 0;
+        for i in 0..5 * BLOCK {
+            queue.push_back(i);
+            if i % 3 != 0 {
+                assert_eq!(queue.pop_front(), Some(next));
+                next += 1;
+            }
+        }
+        assert_eq!(queue.drain(), (next..5 * BLOCK).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn entries_left_in_the_queue_are_dropped_with_it() {
+        let entry = std::rc::Rc::new(());
+        let mut queue = RunQueue::new();
+        for _ in 0..BLOCK + 3 {
+            queue.push_back(entry.clone());
+        }
+        queue.pop_front();
+        drop(queue);
+        assert_eq!(std::rc::Rc::strong_count(&entry), 1);
     }
 
     #[test]
