@@ -4,7 +4,12 @@ use super::ready::{Direction, Ready};
 use std::task::Waker;
 
 /// One registered I/O source, stored in the reactor's slab. Loop thread only.
+///
+/// Exactly one cache line, and aligned to it, so the slot an event or a readiness check touches is one
+/// line, not two (the slab's vector would otherwise start 16 bytes into a line, like any large heap
+/// block, and every slot would straddle two).
 #[derive(Default)]
+#[repr(align(64))]
 pub(crate) struct ScheduledIo {
     /// Distinguishes this registration from earlier ones that used the same slab slot; part of the token.
     pub(crate) generation: u32,
