@@ -232,6 +232,7 @@ impl Reactor {
     }
 
     /// Polls one direction of a source: its readiness if any, else stores the waker.
+    #[inline]
     pub(crate) fn poll_ready(
         &self,
         index: usize,
@@ -264,6 +265,7 @@ impl Reactor {
     }
 
     /// Polls one direction of a source without storing a waker: its readiness if any.
+    #[inline]
     pub(crate) fn ready_now(
         &self,
         index: usize,
@@ -282,6 +284,7 @@ impl Reactor {
     }
 
     /// Clears the flags of `event` unless a newer event arrived since it was observed.
+    #[inline]
     pub(crate) fn clear_readiness(&self, index: usize, event: ReadyEvent) {
         let mut ios = self.ios.borrow_mut();
         let io = &mut ios[index];

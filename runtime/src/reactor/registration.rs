@@ -45,6 +45,7 @@ impl Registration {
     ///
     /// # Errors
     /// Once the loop has shut down.
+    #[inline]
     pub fn poll_ready(
         &self,
         direction: Direction,
@@ -57,11 +58,13 @@ impl Registration {
     }
 
     /// [`poll_ready`](Self::poll_ready) for reading.
+    #[inline]
     pub fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(Direction::Read, cx)
     }
 
     /// [`poll_ready`](Self::poll_ready) for writing.
+    #[inline]
     pub fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<ReadyEvent>> {
         self.poll_ready(Direction::Write, cx)
     }
@@ -71,17 +74,20 @@ impl Registration {
     ///
     /// # Errors
     /// Once the loop has shut down.
+    #[inline]
     pub fn try_ready(&self, direction: Direction) -> io::Result<Option<ReadyEvent>> {
         self.reactor.ready_now(self.index, direction)
     }
 
     /// Forgets the readiness `event` reported, unless the source saw a newer event since.
+    #[inline]
     pub fn clear_readiness(&self, event: ReadyEvent) {
         self.reactor.clear_readiness(self.index, event);
     }
 
     /// Runs the non-blocking operation `op` when `direction` is ready, clearing readiness and waiting again
     /// each time it answers `WouldBlock`.
+    #[inline]
     pub fn poll_io<R>(
         &self,
         direction: Direction,
