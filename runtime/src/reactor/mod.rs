@@ -11,8 +11,9 @@
 //! ```
 //!
 //! The reactor belongs to its loop's thread (`Rc`, `RefCell`): registrations, readiness queries and the
-//! poll itself all run there. Wakers are collected while the slab is borrowed and woken after it is
-//! released, so a woken task may register or drop sources freely.
+//! poll itself all run there. A mudu task's waker is woken in place, since it only queues the task;
+//! any other waker is collected while the slab is borrowed and woken after it is released, so that
+//! code it runs may register or drop sources freely.
 //!
 //! Events are dispatched in chunks: a poll keeps what `epoll_wait` returned, wakes the tasks of the
 //! first chunk, and the loop dispatches one more chunk per tick, after running the tasks the previous
@@ -161,8 +162,15 @@ impl Reactor {
                     if ready.intersects(direction.mask()) && waiter.waiting {
                         waiter.waiting = false;
                         self.waiters.set(self.waiters.get() - 1);
-                        if let Some(w) = waiter.waker.take() {
-                            to_wake.push((index, generation, direction, w));
+                        match &waiter.waker {
+                            // A task's waker only queues the task: woken in place, it stays cached.
+                            Some(w) if crate::task::is_task_waker(w) => w.wake_by_ref(),
+                            Some(_) => {
+                                if let Some(w) = waiter.waker.take() {
+                                    to_wake.push((index, generation, direction, w));
+                                }
+                            }
+                            None => {}
                         }
                     }
                 }
@@ -170,8 +178,8 @@ impl Reactor {
             end
         };
         self.dispatched.set(end);
-        // Wake with no borrow held (a waker may run arbitrary code), then put each waker back in its slot
-        // for the next wait, unless the slot was refilled or freed meanwhile.
+        // Any other waker is woken with no borrow held (it may run arbitrary code), then put back in its
+        // slot for the next wait, unless the slot was refilled or freed meanwhile.
         for (_, _, _, waker) in to_wake.iter() {
             waker.wake_by_ref();
         }

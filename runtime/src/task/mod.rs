@@ -25,6 +25,7 @@ pub(crate) use entry::{Local, Notified};
 pub(crate) use local_start::LocalStart;
 pub(crate) use raw::RunResult;
 pub(crate) use task_ref::TaskRef;
+pub(crate) use waker::is_task_waker;
 
 use crate::shared::Shared;
 use std::future::Future;

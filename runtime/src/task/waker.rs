@@ -20,6 +20,13 @@ use std::task::{RawWaker, RawWakerVTable, Waker};
 
 static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake, wake_by_ref, drop_waker);
 
+/// True for the waker of a mudu task. Waking one by reference runs no foreign code: it touches only the
+/// task, the current loop's run queue or its owner loop's inject queue, never a reactor, so the reactor
+/// may wake it while it holds its own state.
+pub(crate) fn is_task_waker(waker: &Waker) -> bool {
+    std::ptr::eq(waker.vtable(), &VTABLE)
+}
+
 /// A waker for the task at `ptr` that does *not* own a reference: the caller must keep the task alive for
 /// the waker's whole life and must never drop it (wrap it in `ManuallyDrop`). Cloning it takes a reference
 /// as usual.
