@@ -17,6 +17,8 @@ modes (default: all three):
   echo        messages/s, MiB/s, p50/p99 latency, server CPU per message
   cps         connections per second (connect, one 64-byte echo, close)
   syscalls    strace the servers under 64-byte echoes (100 connections unless syscall-conns=N)
+  instructions  user-space instructions per 64-byte echo under valgrind (same connections as
+              `syscalls`; only when named)
 
 filters:
   conns=1,10,100,1000   connection counts for `echo`
@@ -42,6 +44,7 @@ pub struct Modes {
     pub echo: bool,
     pub cps: bool,
     pub syscalls: bool,
+    pub instructions: bool,
 }
 
 /// Everything the driver needs to know.
@@ -78,12 +81,14 @@ impl Args {
             echo: false,
             cps: false,
             syscalls: false,
+            instructions: false,
         };
         let mut config = Config {
             modes: Modes {
                 echo: true,
                 cps: true,
                 syscalls: true,
+                instructions: false,
             },
             conns: vec![1, 10, 100, 1000],
             syscall_conns: 100,
@@ -100,6 +105,7 @@ impl Args {
                     "echo" => modes.echo = true,
                     "cps" => modes.cps = true,
                     "syscalls" => modes.syscalls = true,
+                    "instructions" => modes.instructions = true,
                     other => return Err(format!("unknown argument {other:?}")),
                 },
                 Some(("conns", v)) => config.conns = list(v, |s| s.parse().ok())?,
@@ -114,7 +120,7 @@ impl Args {
                 Some((key, _)) => return Err(format!("unknown filter {key:?}")),
             }
         }
-        if modes.echo || modes.cps || modes.syscalls {
+        if modes.echo || modes.cps || modes.syscalls || modes.instructions {
             config.modes = modes;
         }
         if config.window.is_zero() {

@@ -18,7 +18,7 @@
 //!   within every round, so the machine's drift hits them alike; the tables
 //!   show medians over the rounds.
 //!
-//! Run: `cargo bench --bench echo_vs_tokio -- [echo] [cps] [syscalls]
+//! Run: `cargo bench --bench echo_vs_tokio -- [echo] [cps] [syscalls] [instructions]
 //! [conns=1,10,100,1000] [size=64,16k] [rounds=3] [warmup=0.2] [window=1]
 //! [servers=mudu,tokio,mio]`. With no mode named, all three run.
 
@@ -26,6 +26,7 @@ mod args;
 mod churn;
 mod cps;
 mod echo;
+mod instructions;
 mod load;
 mod mio_server;
 mod mudu_server;
@@ -101,6 +102,9 @@ fn drive(config: &args::Config) -> std::io::Result<()> {
     }
     if config.modes.syscalls {
         syscalls::run(config)?;
+    }
+    if config.modes.instructions {
+        instructions::run(config)?;
     }
     Ok(())
 }

@@ -31,9 +31,17 @@ impl ServerProcess {
     /// Starts `<this binary> server KIND` under `taskset -c 0` and waits
     /// for its `listening <addr>` line.
     pub fn start(kind: ServerKind) -> io::Result<ServerProcess> {
+        ServerProcess::start_under(kind, &[])
+    }
+
+    /// [`start`](Self::start), with the server run by `wrapper` (a command
+    /// and its arguments that exec the rest of the line in the same process,
+    /// such as valgrind).
+    pub fn start_under(kind: ServerKind, wrapper: &[&str]) -> io::Result<ServerProcess> {
         let exe = std::env::current_exe()?;
         let mut child = Command::new(TASKSET)
             .args(["-c", &SERVER_CPU.to_string()])
+            .args(wrapper)
             .arg(exe)
             .args(["server", kind.name()])
             .stdin(Stdio::null())
@@ -88,6 +96,21 @@ impl ServerProcess {
             })?;
         }
         Ok(total)
+    }
+}
+
+impl ServerProcess {
+    /// Stops the server with SIGINT (which lets a wrapper such as valgrind
+    /// write its results) and waits for it to exit.
+    pub fn interrupt(mut self) -> io::Result<()> {
+        let status = Command::new("kill")
+            .args(["-INT", &self.pid().to_string()])
+            .status()?;
+        if !status.success() {
+            return Err(io::Error::other("could not interrupt the server"));
+        }
+        self.child.wait()?;
+        Ok(())
     }
 }
 
