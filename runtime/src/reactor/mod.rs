@@ -260,10 +260,8 @@ impl Reactor {
             }));
         }
         let waiter = io.waiter(direction);
-        match &mut waiter.waker {
-            Some(w) if w.will_wake(waker) => {}
-            Some(w) => w.clone_from(waker),
-            None => waiter.waker = Some(waker.clone()),
+        if !waiter.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            store_waker(&mut waiter.waker, waker);
         }
         if !waiter.waiting {
             waiter.waiting = true;
@@ -324,6 +322,18 @@ impl Reactor {
     }
 }
 
+/// Replaces the waker cached in a slot: out of line, so that the hot path of a readiness poll (the same
+/// task waiting again) stays small.
+#[inline(never)]
+fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
+    match slot {
+        Some(w) => w.clone_from(waker),
+        None => *slot = Some(waker.clone()),
+    }
+}
+
+#[cold]
+#[inline(never)]
 fn shut_down_error() -> io::Error {
     io::Error::other("the mudu loop that owns this I/O source has shut down")
 }

@@ -174,6 +174,7 @@ unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
 
 /// # Safety
 /// `ptr` must point to a live task cell.
+#[inline]
 pub(super) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
     // SAFETY: the header sits at offset 0 of a live `#[repr(C)]` cell and is only read through `&`.
     unsafe { ptr.as_ref() }
@@ -183,6 +184,7 @@ pub(super) unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
 ///
 /// # Safety
 /// `last` must come from releasing a reference to the task at `ptr`.
+#[inline]
 pub(super) unsafe fn dealloc_if(ptr: NonNull<Header>, last: bool) {
     if last {
         // SAFETY: the caller released the last reference; nothing else can reach the task. The vtable is

@@ -41,10 +41,12 @@ const REF_ONE: usize = 1 << REF_SHIFT;
 pub(super) struct Snapshot(pub(super) usize);
 
 impl Snapshot {
+    #[inline]
     pub(super) fn has(self, flag: usize) -> bool {
         self.0 & flag != 0
     }
 
+    #[inline]
     pub(super) fn refs(self) -> usize {
         self.0 >> REF_SHIFT
     }
@@ -96,6 +98,7 @@ impl State {
         State(AtomicUsize::new(scheduled | JOIN_INTEREST | (2 * REF_ONE)))
     }
 
+    #[inline]
     pub(super) fn load(&self) -> Snapshot {
         Snapshot(self.0.load(Ordering::Acquire))
     }
@@ -247,6 +250,7 @@ impl State {
     }
 
     /// Adds one reference.
+    #[inline]
     pub(super) fn ref_inc(&self) {
         let prev = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
         // A count this large means references leak in a loop; stop before the count wraps.
@@ -256,6 +260,7 @@ impl State {
     }
 
     /// Drops one reference; `true` when it was the last and the task must be freed.
+    #[inline]
     pub(super) fn ref_dec(&self) -> bool {
         // The holder of the only reference is the only one who could still touch the word. Those that touch
         // it without a reference of their own are covered by a counted one: a queue entry of an incomplete

@@ -33,6 +33,7 @@ pub(crate) fn is_task_waker(waker: &Waker) -> bool {
 ///
 /// # Safety
 /// `ptr` must be a live task for as long as the returned waker is used.
+#[inline]
 pub(super) unsafe fn borrowed(ptr: NonNull<Header>) -> Waker {
     let raw = RawWaker::new(ptr.as_ptr() as *const (), &VTABLE);
     // SAFETY: `VTABLE`'s functions uphold the `RawWaker` contract for task pointers (see each function).
