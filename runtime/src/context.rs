@@ -31,8 +31,10 @@ pub(crate) struct EnterGuard {
 
 /// Makes `core` the current loop of this thread until the guard drops.
 pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
-    CORE.with(|c| c.set(Rc::as_ptr(&core)));
+    let core_ptr = Rc::as_ptr(&core);
+    // `CURRENT` first: `CORE` may only point at a `Core` that `CURRENT` holds.
     let prev = CURRENT.with(|c| c.replace(Some(core)));
+    CORE.with(|c| c.set(core_ptr));
     EnterGuard { prev }
 }
 
@@ -40,9 +42,17 @@ impl Drop for EnterGuard {
     fn drop(&mut self) {
         let prev = self.prev.take();
         let prev_ptr = prev.as_ref().map_or(ptr::null(), Rc::as_ptr);
-        let _ = CORE.try_with(|c| c.set(prev_ptr));
-        // During thread teardown the slot may be gone already; then there is nothing to restore.
-        let _ = CURRENT.try_with(|c| c.replace(prev));
+        // During thread teardown `CURRENT` may be gone already (and with it the `Core` it held): then no
+        // loop is current any more, and `CORE` must not point anywhere.
+        let exited = CURRENT.try_with(|c| c.replace(prev));
+        let current = if exited.is_ok() {
+            prev_ptr
+        } else {
+            ptr::null()
+        };
+        let _ = CORE.try_with(|c| c.set(current));
+        // The exited loop's `Rc` goes only once `CORE` no longer points at it.
+        drop(exited);
     }
 }
 
@@ -60,7 +70,9 @@ pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     }
     // SAFETY: a non-null `CORE` points at the `Core` whose `Rc` sits in `CURRENT` (see `CORE`'s rule).
     // That `Rc` stays alive for all of `f`: replacing it takes a new `enter`, whose guard keeps it as
-    // `prev` until the guard drops, which restores `CORE` too; and the loop's `Runtime` holds another.
+    // `prev` until the guard drops, which restores `CORE` too; guards are locals of `block_on` and of
+    // the runtime's drop, so they drop in the reverse order of their `enter`; and the loop's `Runtime`
+    // holds another `Rc`.
     Some(f(unsafe { &*core }))
 }
 

@@ -153,7 +153,8 @@ impl TimeDriver {
         }
         let at = self.instant_of(state.wheel.next_expiration()?)?;
         let after = at.saturating_duration_since(state.clock.now());
-        Some(NextWake { at, after })
+        let real_at = state.clock.real_of(at);
+        Some(NextWake { at, after, real_at })
     }
 
     /// How long the loop may block in a poll that counts whole milliseconds before the next timer is
@@ -360,6 +361,39 @@ impl fmt::Debug for TimeDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::{Context, Wake};
+
+    struct Noop;
+    impl Wake for Noop {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    #[test]
+    fn next_wake_gives_the_real_instant_once_the_clock_was_shifted() {
+        let driver = Rc::new(TimeDriver::new(false));
+        let _current = driver.enter();
+        let mut nap = crate::time::sleep(Duration::from_secs(7200));
+        let waker = Waker::from(Arc::new(Noop));
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+        let wake = driver.next_wake().unwrap();
+        assert_eq!(
+            wake.at, wake.real_at,
+            "a clock never paused is the real one"
+        );
+
+        driver.pause();
+        driver.advance(Duration::from_secs(3600));
+        driver.resume();
+        let wake = driver.next_wake().unwrap();
+        // The driver's clock now runs an hour ahead of the real clock, less the real time spent paused.
+        let shift = wake.at - wake.real_at;
+        assert!(shift <= Duration::from_secs(3600), "{shift:?}");
+        assert!(shift > Duration::from_secs(3599), "{shift:?}");
+    }
 
     #[test]
     fn deadlines_round_up_and_the_clock_rounds_down() {

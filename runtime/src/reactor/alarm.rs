@@ -6,13 +6,15 @@
 //! The poll timeout still bounds every wait, so the alarm can only make a wake-up earlier, never later.
 //!
 //! Rules: loop thread only. Arming costs one `timerfd_settime`, so the alarm remembers the instant it
-//! is armed for and arms again only for an earlier instant, or after it fired. An alarm armed for a
-//! timer that was then cancelled or pushed back still fires: the loop wakes once, fires nothing and
-//! arms it again. Its expirations are never read: the descriptor is registered edge-triggered, and
-//! each expiry is one new edge.
+//! is armed for, on the real clock (the driver's clock shifts against it when it is paused and
+//! resumed; the descriptor does not), and arms again only for an earlier instant, or after it fired.
+//! An alarm armed for a timer that was then cancelled or pushed back still fires: the loop wakes
+//! once, fires nothing and arms it again. Its expirations are never read: the descriptor is
+//! registered edge-triggered, and each expiry is one new edge.
 //!
-//! Linux only (and not under Miri, which has no timer descriptors); elsewhere [`Alarm::new`] gives
-//! `None` and the loop wakes on whole milliseconds.
+//! Linux only (and not under Miri, which has no timer descriptors); elsewhere, or where the
+//! descriptor cannot be made, [`Alarm::new`] gives `None` and the loop wakes on whole milliseconds:
+//! the alarm makes timers punctual, never correct.
 
 use mudu_timer::time::Instant;
 use mudu_timer::NextWake;
@@ -31,9 +33,15 @@ pub(crate) struct Alarm {
 }
 
 impl Alarm {
-    /// A disarmed alarm registered with `registry` under `token`.
+    /// A disarmed alarm registered with `registry` under `token`, or `None` when the system refuses
+    /// the descriptor (out of descriptors, say): the loop then does without.
     #[cfg(all(target_os = "linux", not(miri)))]
-    pub(crate) fn new(registry: &mio::Registry, token: mio::Token) -> io::Result<Option<Alarm>> {
+    pub(crate) fn new(registry: &mio::Registry, token: mio::Token) -> Option<Alarm> {
+        Alarm::create(registry, token).ok()
+    }
+
+    #[cfg(all(target_os = "linux", not(miri)))]
+    fn create(registry: &mio::Registry, token: mio::Token) -> io::Result<Alarm> {
         // SAFETY: `timerfd_create` takes no pointers; its result is checked before use.
         let raw = unsafe {
             libc::timerfd_create(
@@ -51,28 +59,28 @@ impl Alarm {
             token,
             mio::Interest::READABLE,
         )?;
-        Ok(Some(Alarm {
+        Ok(Alarm {
             fd,
             armed: Cell::new(None),
-        }))
+        })
     }
 
     /// No timer descriptor here: the loop relies on its poll timeout alone.
     #[cfg(not(all(target_os = "linux", not(miri))))]
-    pub(crate) fn new(_registry: &mio::Registry, _token: mio::Token) -> io::Result<Option<Alarm>> {
-        Ok(None)
+    pub(crate) fn new(_registry: &mio::Registry, _token: mio::Token) -> Option<Alarm> {
+        None
     }
 
-    /// Makes sure the alarm goes off at `wake.at` at the latest, with one system call at most.
+    /// Makes sure the alarm goes off `wake.after` from now at the latest, with one system call at most.
     ///
     /// Nothing to do when the wake is already due or the alarm is armed for that instant or an earlier
     /// one (it fires, the loop wakes and asks again).
     pub(crate) fn arm(&self, wake: NextWake) -> io::Result<()> {
-        if wake.after.is_zero() || self.armed.get().is_some_and(|armed| armed <= wake.at) {
+        if wake.after.is_zero() || self.armed.get().is_some_and(|armed| armed <= wake.real_at) {
             return Ok(());
         }
         self.set(wake)?;
-        self.armed.set(Some(wake.at));
+        self.armed.set(Some(wake.real_at));
         Ok(())
     }
 
@@ -120,45 +128,65 @@ mod tests {
     const TOKEN: mio::Token = mio::Token(7);
 
     fn wake_in(after: Duration) -> NextWake {
+        let at = Instant::from_std(std::time::Instant::now()) + after;
         NextWake {
-            at: Instant::from_std(std::time::Instant::now()) + after,
+            at,
             after,
+            real_at: at,
         }
     }
 
     #[test]
     fn arms_only_for_an_earlier_instant() {
         let poll = mio::Poll::new().unwrap();
-        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap().unwrap();
+        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
         let first = wake_in(Duration::from_secs(100));
         alarm.arm(first).unwrap();
-        assert_eq!(alarm.armed.get(), Some(first.at));
+        assert_eq!(alarm.armed.get(), Some(first.real_at));
         alarm.arm(wake_in(Duration::from_secs(200))).unwrap();
         assert_eq!(
             alarm.armed.get(),
-            Some(first.at),
+            Some(first.real_at),
             "a later wake is left to the armed one"
         );
         let earlier = wake_in(Duration::from_secs(50));
         alarm.arm(earlier).unwrap();
-        assert_eq!(alarm.armed.get(), Some(earlier.at));
-        alarm
-            .arm(NextWake {
-                at: Instant::from_std(std::time::Instant::now()),
-                after: Duration::ZERO,
-            })
-            .unwrap();
+        assert_eq!(alarm.armed.get(), Some(earlier.real_at));
+        let now = Instant::from_std(std::time::Instant::now());
+        let due = NextWake {
+            at: now,
+            after: Duration::ZERO,
+            real_at: now,
+        };
+        alarm.arm(due).unwrap();
         assert_eq!(
             alarm.armed.get(),
-            Some(earlier.at),
+            Some(earlier.real_at),
             "a due wake needs no alarm"
         );
     }
 
     #[test]
+    fn compares_on_the_real_clock_not_the_drivers() {
+        let poll = mio::Poll::new().unwrap();
+        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
+        let armed = wake_in(Duration::from_secs(10));
+        alarm.arm(armed).unwrap();
+        // After pause, advance(1 h) and resume, the driver's clock runs an hour ahead of the real one:
+        // a wake 1 ms away is an hour "later" on the driver's clock but earlier in real time.
+        let soon = wake_in(Duration::from_millis(1));
+        let shifted = NextWake {
+            at: soon.at + Duration::from_secs(3600),
+            ..soon
+        };
+        alarm.arm(shifted).unwrap();
+        assert_eq!(alarm.armed.get(), Some(soon.real_at));
+    }
+
+    #[test]
     fn an_armed_alarm_ends_a_poll_that_has_no_timeout_of_its_own() {
         let mut poll = mio::Poll::new().unwrap();
-        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap().unwrap();
+        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
         let mut events = mio::Events::with_capacity(4);
         // Armed twice in a row, each expiry is one event: the count is never read.
         for _ in 0..2 {

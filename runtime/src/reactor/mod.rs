@@ -42,6 +42,10 @@ const WAKER_TOKEN: mio::Token = mio::Token(usize::MAX);
 const ALARM_TOKEN: mio::Token = mio::Token(usize::MAX - 1);
 const INDEX_MASK: usize = u32::MAX as usize;
 
+/// A waker to wake once the slab is released: the slot it came from (index, generation, direction) and
+/// the waker, until it goes back to that slot.
+type ToWake = (usize, u32, Direction, Option<Waker>);
+
 /// The reactor of one loop.
 pub(crate) struct Reactor {
     poll: RefCell<mio::Poll>,
@@ -54,8 +58,8 @@ pub(crate) struct Reactor {
     waiters: Cell<usize>,
     shut_down: Cell<bool>,
     /// Reused buffer of wakers to wake after an event batch, with the slot each goes back to.
-    to_wake: RefCell<Vec<(usize, u32, Direction, Waker)>>,
-    /// The last poll's events (token and readiness), the cross-thread waker's left out.
+    to_wake: RefCell<Vec<ToWake>>,
+    /// The last poll's events (token and readiness), the cross-thread waker's and the alarm's left out.
     fetched: RefCell<Vec<(usize, Ready)>>,
     /// How many of `fetched` are dispatched.
     dispatched: Cell<usize>,
@@ -66,7 +70,7 @@ impl Reactor {
     pub(crate) fn new() -> io::Result<(Reactor, mio::Waker)> {
         let poll = mio::Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), WAKER_TOKEN)?;
-        let alarm = Alarm::new(poll.registry(), ALARM_TOKEN)?;
+        let alarm = Alarm::new(poll.registry(), ALARM_TOKEN);
         let reactor = Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(mio::Events::with_capacity(1024)),
@@ -103,8 +107,10 @@ impl Reactor {
     }
 
     /// Waits up to `timeout` (forever if `None`) for events, keeps them, and wakes the tasks of the first
-    /// `chunk` of them. Returns how many events arrived (the cross-thread waker's included, the alarm's
-    /// left out): zero means the poll timed out, or only the alarm went off.
+    /// `chunk` of them. Returns how many events arrived, the cross-thread waker's and the alarm's
+    /// included: zero means the poll ran out its timeout. (An alarm armed before the clock was paused
+    /// may still go off; counting it keeps the paused loop from taking that for an idle poll and
+    /// jumping its clock before the I/O quiet period is over.)
     pub(crate) fn poll(&self, timeout: Option<Duration>, chunk: usize) -> io::Result<usize> {
         let count = {
             let mut events = self.events.borrow_mut();
@@ -122,7 +128,6 @@ impl Reactor {
                         if let Some(alarm) = &self.alarm {
                             alarm.fired();
                         }
-                        continue;
                     }
                     WAKER_TOKEN => {}
                     token => fetched.push((token.0, Ready::from_event(event))),
@@ -167,7 +172,7 @@ impl Reactor {
                             Some(w) if crate::task::is_task_waker(w) => w.wake_by_ref(),
                             Some(_) => {
                                 if let Some(w) = waiter.waker.take() {
-                                    to_wake.push((index, generation, direction, w));
+                                    to_wake.push((index, generation, direction, Some(w)));
                                 }
                             }
                             None => {}
@@ -179,19 +184,26 @@ impl Reactor {
         };
         self.dispatched.set(end);
         // Any other waker is woken with no borrow held (it may run arbitrary code), then put back in its
-        // slot for the next wait, unless the slot was refilled or freed meanwhile.
-        for (_, _, _, waker) in to_wake.iter() {
+        // slot for the next wait, unless the slot was refilled or freed meanwhile. Those not put back are
+        // dropped only after the slab is released, since dropping one may run arbitrary code too.
+        for waker in to_wake.iter().filter_map(|(_, _, _, waker)| waker.as_ref()) {
             waker.wake_by_ref();
         }
-        let mut ios = self.ios.borrow_mut();
-        for (index, generation, direction, waker) in to_wake.drain(..) {
-            if let Some(io) = ios.get_mut(index).filter(|io| io.generation == generation) {
-                let slot = &mut io.waiter(direction).waker;
-                if slot.is_none() {
-                    *slot = Some(waker);
+        {
+            let mut ios = self.ios.borrow_mut();
+            for (index, generation, direction, waker) in to_wake.iter_mut() {
+                if let Some(io) = ios
+                    .get_mut(*index)
+                    .filter(|io| io.generation == *generation)
+                {
+                    let slot = &mut io.waiter(*direction).waker;
+                    if slot.is_none() {
+                        *slot = waker.take();
+                    }
                 }
             }
         }
+        to_wake.clear();
         end - start
     }
 
@@ -250,6 +262,8 @@ impl Reactor {
         if self.shut_down.get() {
             return Some(Err(shut_down_error()));
         }
+        // Declared before the borrow, so a replaced waker is dropped after the slab is released.
+        let mut _replaced = None;
         let mut ios = self.ios.borrow_mut();
         let io = &mut ios[index];
         let ready = io.readiness & direction.mask();
@@ -261,7 +275,7 @@ impl Reactor {
         }
         let waiter = io.waiter(direction);
         if !waiter.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            store_waker(&mut waiter.waker, waker);
+            _replaced = store_waker(&mut waiter.waker, waker);
         }
         if !waiter.waiting {
             waiter.waiting = true;
@@ -322,18 +336,43 @@ impl Reactor {
     }
 }
 
-/// Replaces the waker cached in a slot: out of line, so that the hot path of a readiness poll (the same
-/// task waiting again) stays small.
+/// Replaces the waker cached in a slot and returns the old one, for the caller to drop once it holds no
+/// borrow. Out of line, so that the hot path of a readiness poll (the same task waiting again) stays
+/// small.
 #[inline(never)]
-fn store_waker(slot: &mut Option<Waker>, waker: &Waker) {
-    match slot {
-        Some(w) => w.clone_from(waker),
-        None => *slot = Some(waker.clone()),
-    }
+fn store_waker(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
+    slot.replace(waker.clone())
 }
 
 #[cold]
 #[inline(never)]
 fn shut_down_error() -> io::Error {
     io::Error::other("the mudu loop that owns this I/O source has shut down")
+}
+
+#[cfg(all(test, target_os = "linux", not(miri)))]
+mod tests {
+    use super::*;
+    use mudu_timer::time::Instant;
+
+    /// An alarm left armed when the clock is paused may still go off. Its event must count: a paused loop
+    /// takes a poll that returns no event for an idle one and jumps its clock, which would cut short the
+    /// quiet period it gives a task waiting on real I/O.
+    #[test]
+    fn the_alarm_going_off_counts_as_an_event() {
+        let (reactor, _waker) = Reactor::new().unwrap();
+        let after = Duration::from_micros(300);
+        let at = Instant::from_std(std::time::Instant::now()) + after;
+        reactor
+            .arm_alarm(NextWake {
+                at,
+                after,
+                real_at: at,
+            })
+            .unwrap();
+        // The limit is a safety net only: the alarm ends the wait after 300 us.
+        let events = reactor.poll(Some(Duration::from_secs(60)), 64).unwrap();
+        assert_eq!(events, 1);
+        assert!(!reactor.has_undispatched(), "the alarm is no I/O event");
+    }
 }

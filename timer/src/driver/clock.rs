@@ -53,6 +53,17 @@ impl Clock {
         self.last
     }
 
+    /// The real clock's instant for `reading`, a reading of this clock that is not paused: the same
+    /// instant while the clock was never paused, shifted by the time spent paused once it runs again.
+    pub(crate) fn real_of(&self, reading: Instant) -> Instant {
+        match self.mode {
+            Mode::Shifted { real_base, base } => {
+                real_base.saturating_add_nanos(reading.nanos_since(base))
+            }
+            Mode::Real | Mode::Paused => reading,
+        }
+    }
+
     /// The latest reading, without reading the clock: never later than [`now`](Clock::now), and
     /// equal to it while paused.
     pub(crate) fn last_reading(&self) -> Instant {

@@ -8,8 +8,9 @@ use std::time::Duration;
 ///
 /// The instant may be that of a wheel cascade rather than of a deadline: the loop then fires nothing
 /// and asks again. A loop that can be woken at an exact instant (a timer descriptor, a poll with a
-/// nanosecond timeout) arms it for [`at`](NextWake::at), [`after`](NextWake::after) from now; a poll
-/// that counts whole milliseconds uses [`timeout`](NextWake::timeout).
+/// nanosecond timeout) arms it [`after`](NextWake::after) from now, which is
+/// [`real_at`](NextWake::real_at) on the real clock; a poll that counts whole milliseconds uses
+/// [`timeout`](NextWake::timeout).
 ///
 /// [`TimeDriver::next_wake`]: crate::TimeDriver::next_wake
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,6 +19,9 @@ pub struct NextWake {
     pub at: Instant,
     /// How long from the clock reading `next_wake` made until `at`: zero when a timer is already due.
     pub after: Duration,
+    /// `at` on the real clock, which the driver's clock has been shifted from if it was ever paused
+    /// and resumed: the instant to compare with anything armed in real time.
+    pub real_at: Instant,
 }
 
 impl NextWake {
