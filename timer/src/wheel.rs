@@ -132,9 +132,10 @@ impl<T> Wheel<T> {
     /// Removes the timer named by `key` and returns its value, or `None` if it already fired or was
     /// cancelled. Never removes any other timer.
     pub fn cancel(&mut self, key: TimerKey) -> Option<T> {
-        let index = self.slab.lookup(key.index, key.generation)?;
-        self.unlink(index);
-        Some(self.slab.free(index))
+        // One lookup of the entry (it is freed at once), then its two neighbours.
+        let taken = self.slab.take(key.index, key.generation)?;
+        self.bridge(taken.list, key.index, taken.prev, taken.next);
+        Some(taken.value)
     }
 
     /// The value of the pending timer named by `key`, to update it in place.
@@ -238,21 +239,30 @@ impl<T> Wheel<T> {
 
     /// Unlinks entry `index` from the list it is on.
     fn unlink(&mut self, index: u32) {
-        let id = self.slab.entry(index).list;
+        let entry = self.slab.entry_mut(index);
+        let (id, prev, next) = (entry.list, entry.prev, entry.next);
+        entry.list = NO_LIST;
+        entry.prev = NIL;
+        entry.next = NIL;
+        self.bridge(id, index, prev, next);
+    }
+
+    /// Joins `prev` and `next`, the neighbours entry `index` had on list `id` before it was taken off,
+    /// and keeps the list's bookkeeping (the level's bitmap, the overflow's earliest deadline).
+    fn bridge(&mut self, id: u16, index: u32, prev: u32, next: u32) {
         if id == OVERFLOW {
-            self.overflow.remove(&mut self.slab, index);
+            self.overflow.bridge(&mut self.slab, index, prev, next);
             if self.overflow.is_empty() {
                 self.overflow_min = u64::MAX;
             }
         } else {
             let (level, slot) = (id as usize / SLOTS, id as usize % SLOTS);
             let ring = &mut self.levels[level];
-            ring.slots[slot].remove(&mut self.slab, index);
+            ring.slots[slot].bridge(&mut self.slab, index, prev, next);
             if ring.slots[slot].is_empty() {
                 ring.occupied &= !(1 << slot);
             }
         }
-        self.slab.entry_mut(index).list = NO_LIST;
     }
 
     /// Empties slot list `id` and returns its old head.

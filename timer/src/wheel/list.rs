@@ -45,12 +45,10 @@ impl List {
         self.tail = index;
     }
 
-    /// Unlinks entry `index`, which must be on this list.
-    pub(crate) fn remove<T>(&mut self, slab: &mut EntrySlab<T>, index: u32) {
-        let entry = slab.entry_mut(index);
-        let (prev, next) = (entry.prev, entry.next);
-        entry.prev = NIL;
-        entry.next = NIL;
+    /// Unlinks entry `index` from this list, given `prev` and `next`, its neighbours on it, which the
+    /// caller read from the entry: joins them (or moves the head or tail) and leaves the entry's own
+    /// links to the caller.
+    pub(crate) fn bridge<T>(&mut self, slab: &mut EntrySlab<T>, index: u32, prev: u32, next: u32) {
         if prev == NIL {
             debug_assert_eq!(self.head, index);
             self.head = next;

@@ -54,6 +54,14 @@ pub(crate) struct Entry<T> {
     pub(crate) list: u16,
 }
 
+/// What [`EntrySlab::take`] hands back: the value, and where the entry was linked.
+pub(crate) struct Taken<T> {
+    pub(crate) value: T,
+    pub(crate) list: u16,
+    pub(crate) prev: u32,
+    pub(crate) next: u32,
+}
+
 /// One page of entries, allocated with exactly `PAGE` slots.
 type Page<T> = Box<[Entry<T>; PAGE]>;
 
@@ -151,6 +159,35 @@ impl<T> EntrySlab<T> {
         value
     }
 
+    /// Frees the in-use entry named by `index` and `generation`, still linked, in one lookup: returns its
+    /// value and the list it was on with its neighbours there (`list`, `prev`, `next`), for the caller
+    /// to join; `None` if that timer is gone.
+    pub(crate) fn take(&mut self, index: u32, generation: NonZeroU32) -> Option<Taken<T>> {
+        let free_head = self.free;
+        let page = self.pages.get_mut((index >> PAGE_BITS) as usize)?;
+        let entry = &mut page[(index & OFFSET_MASK) as usize];
+        if entry.generation != generation.get() {
+            return None;
+        }
+        let value = entry
+            .value
+            .take()
+            .expect("an entry with a generation is in use");
+        let taken = Taken {
+            value,
+            list: entry.list,
+            prev: entry.prev,
+            next: entry.next,
+        };
+        entry.generation = 0;
+        entry.list = NO_LIST;
+        entry.prev = NIL;
+        entry.next = free_head;
+        self.free = index;
+        self.len -= 1;
+        Some(taken)
+    }
+
     /// The index of the in-use entry named by `index` and `generation`, or `None` if that timer is gone.
     pub(crate) fn lookup(&self, index: u32, generation: NonZeroU32) -> Option<u32> {
         let page = self.pages.get((index >> PAGE_BITS) as usize)?;
@@ -206,6 +243,29 @@ mod tests {
         assert_eq!(slab.alloc('e', 5, generation(5)), a);
         assert_eq!(slab.alloc('f', 6, generation(6)), 3);
         assert_eq!(slab.len(), 4);
+    }
+
+    #[test]
+    fn take_frees_the_entry_and_reports_its_links() {
+        let mut slab = EntrySlab::new();
+        let a = slab.alloc('a', 1, generation(3));
+        let b = slab.alloc('b', 2, generation(4));
+        let entry = slab.entry_mut(b);
+        (entry.list, entry.prev, entry.next) = (17, 5, 9);
+        assert!(slab.take(b, generation(5)).is_none(), "another generation");
+        let taken = slab.take(b, generation(4)).unwrap();
+        assert_eq!(
+            (taken.value, taken.list, taken.prev, taken.next),
+            ('b', 17, 5, 9)
+        );
+        assert_eq!(slab.len(), 1);
+        assert!(slab.take(b, generation(4)).is_none(), "already taken");
+        assert_eq!(
+            slab.alloc('c', 3, generation(6)),
+            b,
+            "the slot is free again"
+        );
+        assert_eq!(slab.lookup(a, generation(3)), Some(a));
     }
 
     #[test]
