@@ -168,6 +168,10 @@ impl TimeDriver {
     /// wakes its waker. Returns how many fired. The loop calls it after every poll.
     pub fn process(&self) -> usize {
         let mut state = self.state.borrow_mut();
+        if state.wheel.is_empty() {
+            // Nothing can fire: no clock read. The wheel's time catches up when a timer is added.
+            return 0;
+        }
         let now = self.tick_floor(state.clock.now());
         let mut fired = mem::take(&mut state.fired);
         state.wheel.advance(now, &mut fired);
@@ -264,7 +268,14 @@ impl TimeDriver {
             }
             let fresh = waker.clone();
             let tick = self.tick_ceil(deadline);
-            *key = Some(self.state.borrow_mut().wheel.insert(tick, fresh));
+            let mut state = self.state.borrow_mut();
+            if state.wheel.is_empty() {
+                // `process` leaves an empty wheel's time behind; bring it up to the latest reading, so
+                // the timer is placed as near its deadline as it can be (cheap: nothing to move).
+                let now = self.tick_floor(state.clock.last_reading());
+                state.wheel.advance(now, &mut Vec::new());
+            }
+            *key = Some(state.wheel.insert(tick, fresh));
             return Poll::Pending;
         };
         let mut state = self.state.borrow_mut();

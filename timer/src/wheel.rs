@@ -206,6 +206,10 @@ impl<T> Wheel<T> {
 
     /// The earliest occupied slot (lower levels always come first) or else the overflow list.
     fn next_due(&self) -> Option<(Due, u64)> {
+        if self.is_empty() {
+            // Every loop turn asks, timers or not: answer without scanning the levels.
+            return None;
+        }
         for (level, ring) in self.levels.iter().enumerate() {
             if let Some((slot, tick)) = ring.next_occupied(self.elapsed, level) {
                 return Some((Due::Slot { level, slot }, tick));
