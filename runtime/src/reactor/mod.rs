@@ -183,6 +183,10 @@ impl Reactor {
             end
         };
         self.dispatched.set(end);
+        if to_wake.is_empty() {
+            // Only task wakers, all woken in place: the common case.
+            return end - start;
+        }
         // Any other waker is woken with no borrow held (it may run arbitrary code), then put back in its
         // slot for the next wait, unless the slot was refilled or freed meanwhile. Those not put back are
         // dropped only after the slab is released, since dropping one may run arbitrary code too.
