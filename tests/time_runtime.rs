@@ -161,3 +161,26 @@ fn paused_clock_does_not_race_a_real_peer() {
     });
     peer.join().unwrap();
 }
+
+/// With no timer pending the loop reads no clock, so the clock's latest reading may be old. A deadline
+/// already passed, taken from the real clock, must still be ready at the first poll.
+#[test]
+fn a_deadline_already_passed_is_ready_at_the_first_poll_of_an_idle_loop() {
+    use std::future::Future;
+    mudu::Runtime::new().unwrap().block_on(async {
+        let mark = Instant::now();
+        // A later real-clock instant, read past the driver (as another thread or `from_std` would).
+        let passed = loop {
+            let t = Instant::from_std(std::time::Instant::now());
+            if t > mark {
+                break t;
+            }
+        };
+        let mut nap = time::sleep_until(passed);
+        let first = std::future::poll_fn(|cx| {
+            std::task::Poll::Ready(std::pin::Pin::new(&mut nap).poll(cx))
+        })
+        .await;
+        assert!(first.is_ready());
+    });
+}

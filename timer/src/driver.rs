@@ -251,9 +251,10 @@ impl TimeDriver {
     /// The work of `Sleep::poll`: ready once the clock reaches `deadline` (dropping any wheel entry),
     /// else registers `waker` once in the wheel, or refreshes the stored waker in place.
     ///
-    /// It compares with the clock's latest reading (taken by `sleep`, `Instant::now`, `process`)
-    /// rather than reading the clock again: a deadline that passed since then is registered anyway
-    /// and fires at the next `process`, never early and at most one loop turn late.
+    /// It compares with the clock's latest reading (taken by `sleep`, `Instant::now`, and by `process`
+    /// while timers are pending) rather than reading the clock again: a deadline that passed since
+    /// then is registered anyway and fires at the next `process`, never early and at most one loop
+    /// turn late. With no timer pending, `process` reads no clock, so the first poll then reads it.
     pub(crate) fn poll_deadline(
         &self,
         deadline: Instant,
@@ -261,10 +262,20 @@ impl TimeDriver {
         waker: &Waker,
     ) -> Poll<()> {
         let Some(registered) = *key else {
-            // First poll: the common case, one borrow. The waker is cloned before the state is
-            // borrowed (a clone may run any code).
-            if self.state.borrow().clock.last_reading() >= deadline {
-                return Poll::Ready(());
+            // First poll: the common case. The waker is cloned before the state is borrowed (a clone
+            // may run any code).
+            {
+                let mut state = self.state.borrow_mut();
+                // An empty wheel's `process` reads no clock, so the latest reading may be old then:
+                // read afresh, so that a deadline already passed is ready at once.
+                let now = if state.wheel.is_empty() {
+                    state.clock.now()
+                } else {
+                    state.clock.last_reading()
+                };
+                if now >= deadline {
+                    return Poll::Ready(());
+                }
             }
             let fresh = waker.clone();
             let tick = self.tick_ceil(deadline);

@@ -60,6 +60,7 @@ impl Clock {
             Mode::Shifted { real_base, base } => {
                 real_base.saturating_add_nanos(reading.nanos_since(base))
             }
+            // Never asked while paused (`next_wake` answers `None` then); the reading is all there is.
             Mode::Real | Mode::Paused => reading,
         }
     }
