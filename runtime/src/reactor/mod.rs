@@ -97,8 +97,9 @@ impl Reactor {
         self.dispatched.get() < self.fetched.borrow().len()
     }
 
-    /// Makes the next poll return at `wake.at` at the latest, to the microsecond, where the platform
-    /// allows; the poll's own timeout counts whole milliseconds.
+    /// Makes the next poll return `wake.after` from now at the latest (at `wake.real_at` on the real
+    /// clock), to the microsecond, where the platform allows; the poll's own timeout counts whole
+    /// milliseconds.
     pub(crate) fn arm_alarm(&self, wake: NextWake) -> io::Result<()> {
         match &self.alarm {
             Some(alarm) => alarm.arm(wake),
@@ -247,12 +248,17 @@ impl Reactor {
 
     /// Frees the slot of a dropped registration.
     pub(crate) fn release(&self, index: usize, generation: u32) {
-        let mut ios = self.ios.borrow_mut();
-        if ios.get(index).is_some_and(|io| io.generation == generation) {
-            let io = ios.remove(index);
-            let waiting = usize::from(io.reader.waiting) + usize::from(io.writer.waiting);
-            self.waiters.set(self.waiters.get() - waiting);
-        }
+        let removed = {
+            let mut ios = self.ios.borrow_mut();
+            if ios.get(index).is_none_or(|io| io.generation != generation) {
+                return;
+            }
+            ios.remove(index)
+        };
+        let waiting = usize::from(removed.reader.waiting) + usize::from(removed.writer.waiting);
+        self.waiters.set(self.waiters.get() - waiting);
+        // The slot's wakers go only now that the slab is released: dropping one may run any code.
+        drop(removed);
     }
 
     /// Polls one direction of a source: its readiness if any, else stores the waker.
@@ -322,19 +328,28 @@ impl Reactor {
         self.shut_down.set(true);
         self.fetched.borrow_mut().clear();
         self.dispatched.set(0);
-        let wakers: Vec<Waker> = {
+        // Every cached waker leaves the slab before any is woken or dropped: either may run any code.
+        let mut waiting = Vec::new();
+        let mut idle = Vec::new();
+        {
             let mut ios = self.ios.borrow_mut();
-            ios.iter_mut()
+            for waiter in ios
+                .iter_mut()
                 .flat_map(|(_, io)| [&mut io.reader, &mut io.writer])
-                .filter_map(|waiter| {
-                    let waiting = std::mem::take(&mut waiter.waiting);
-                    let waker = waiter.waker.take();
-                    waker.filter(|_| waiting)
-                })
-                .collect()
-        };
+            {
+                if let Some(waker) = waiter.waker.take() {
+                    if std::mem::take(&mut waiter.waiting) {
+                        waiting.push(waker);
+                    } else {
+                        idle.push(waker);
+                    }
+                }
+                waiter.waiting = false;
+            }
+        }
         self.waiters.set(0);
-        for w in wakers {
+        drop(idle);
+        for w in waiting {
             w.wake();
         }
     }
