@@ -203,6 +203,23 @@ impl<T> EntrySlab<T> {
         &mut self.pages[(index >> PAGE_BITS) as usize][(index & OFFSET_MASK) as usize]
     }
 
+    /// Walks the free list, checking that every slot on it is free and that it holds every slot not in
+    /// use.
+    #[cfg(test)]
+    pub(crate) fn check_free_list(&self) {
+        let mut count = 0;
+        let mut index = self.free;
+        while index != NIL {
+            let entry = self.entry(index);
+            assert!(entry.value.is_none(), "an entry in use is on the free list");
+            assert_eq!(entry.generation, 0);
+            count += 1;
+            assert!(count <= self.capacity(), "the free list has a cycle");
+            index = entry.next;
+        }
+        assert_eq!(count + self.len, self.capacity());
+    }
+
     /// Slots allocated, in use or free.
     #[cfg(test)]
     pub(crate) fn capacity(&self) -> usize {

@@ -41,6 +41,15 @@ fn check_invariants<T>(wheel: &Wheel<T>) {
     }
     walk(&wheel.overflow, OVERFLOW);
     assert_eq!(seen, wheel.len());
+    let mut index = wheel.overflow.head;
+    if index == NIL {
+        assert_eq!(wheel.overflow_min, u64::MAX);
+    }
+    while index != NIL {
+        assert!(wheel.overflow_min <= wheel.slab.entry(index).deadline);
+        index = wheel.slab.next_of(index);
+    }
+    wheel.slab.check_free_list();
 }
 
 #[test]
@@ -314,7 +323,7 @@ fn model_run(seed: u64, ops: usize) {
         } else {
             assert_eq!(wheel.next_expiration(), None);
         }
-        if rng.below(64) == 0 {
+        if rng.below(8) == 0 {
             check_invariants(&wheel);
         }
         if dead.len() > 1000 {
