@@ -35,17 +35,23 @@ fn hold_another_source() {
     HELD.with(|held| held.borrow_mut().push((registration, b)));
 }
 
+/// A source whose read slot caches the only reference to a `DropsASource` waker (the task waits on
+/// it), with another source held for that waker to drop. Must run inside a loop.
+fn source_caching_a_foreign_waker() -> (Registration, mio::net::UnixStream, mio::net::UnixStream) {
+    let (mut a, peer) = mio::net::UnixStream::pair().unwrap();
+    let registration = Registration::new(&mut a).unwrap();
+    hold_another_source();
+    let waker = Waker::from(Arc::new(DropsASource));
+    assert!(registration
+        .poll_read_ready(&mut Context::from_waker(&waker))
+        .is_pending());
+    (registration, a, peer)
+}
+
 #[test]
 fn dropping_a_source_whose_slot_holds_the_last_foreign_waker() {
     mudu::block_on(async {
-        let (mut a, _peer) = mio::net::UnixStream::pair().unwrap();
-        let registration = Registration::new(&mut a).unwrap();
-        hold_another_source();
-        let waker = Waker::from(Arc::new(DropsASource));
-        assert!(registration
-            .poll_read_ready(&mut Context::from_waker(&waker))
-            .is_pending());
-        drop(waker); // the slot now holds the last reference
+        let (registration, mut a, _peer) = source_caching_a_foreign_waker();
         registration.deregister(&mut a).unwrap();
         drop(registration);
         assert!(HELD.with(|held| held.borrow().is_empty()));
@@ -56,14 +62,7 @@ fn dropping_a_source_whose_slot_holds_the_last_foreign_waker() {
 fn shutting_down_with_a_foreign_waker_cached_in_a_slot() {
     let runtime = mudu::Runtime::new().unwrap();
     let kept = runtime.block_on(async {
-        let (mut a, mut peer) = mio::net::UnixStream::pair().unwrap();
-        let registration = Registration::new(&mut a).unwrap();
-        hold_another_source();
-        let waker = Waker::from(Arc::new(DropsASource));
-        assert!(registration
-            .poll_read_ready(&mut Context::from_waker(&waker))
-            .is_pending());
-        drop(waker);
+        let (registration, a, mut peer) = source_caching_a_foreign_waker();
         peer.write_all(b"x").unwrap();
         // Once the loop has dispatched the event, the waker was woken and went back to its slot,
         // cached there but no longer waiting.

@@ -185,7 +185,6 @@ impl Core {
                 timeout = Some(Duration::ZERO);
             }
         }
-
         // A busy loop whose tasks wait on no I/O has nothing to learn from a zero-timeout poll: events stay
         // queued in epoll until a later poll, and cross-thread work arrives through the inject queue,
         // which every tick checks without a syscall. Skip the syscall then.

@@ -54,9 +54,9 @@ const NANOS_PER_TICK: u64 = 1_000;
 
 /// Drives the timers of one event loop.
 ///
-/// The runtime creates one per loop, makes it current with [`enter`](TimeDriver::enter), sizes its
-/// poll timeout with [`next_timeout`](TimeDriver::next_timeout) and calls
-/// [`process`](TimeDriver::process) after every poll. Tests can drive it by hand:
+/// The runtime creates one per loop, makes it current with [`enter`](TimeDriver::enter), learns when
+/// to wake from [`next_wake`](TimeDriver::next_wake) and calls [`process`](TimeDriver::process) after
+/// every poll. Tests can drive it by hand:
 ///
 /// ```
 /// # use std::{future::Future, pin::Pin, rc::Rc, sync::Arc, task::{Context, Wake, Waker}};

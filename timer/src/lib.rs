@@ -2,7 +2,7 @@
 //!
 //! - [`Wheel`]: a pure timing wheel over integer ticks (6 levels x 64 slots, O(1) insert and cancel).
 //! - [`TimeDriver`]: one per event loop; a clock (real or virtual) and a wheel of wakers, driven by
-//!   the loop through [`next_timeout`](TimeDriver::next_timeout) and [`process`](TimeDriver::process).
+//!   the loop through [`next_wake`](TimeDriver::next_wake) and [`process`](TimeDriver::process).
 //! - [`time`]: `Instant`, `sleep`, `timeout`, `interval` and virtual-time control, on the current
 //!   thread's driver. The `mudu` crate re-exports it as `mudu::time`.
 //!

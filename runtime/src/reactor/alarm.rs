@@ -127,6 +127,13 @@ mod tests {
 
     const TOKEN: mio::Token = mio::Token(7);
 
+    /// A poll and an alarm registered with it.
+    fn alarm() -> (mio::Poll, Alarm) {
+        let poll = mio::Poll::new().unwrap();
+        let alarm = Alarm::new(poll.registry(), TOKEN).expect("a timer descriptor");
+        (poll, alarm)
+    }
+
     fn wake_in(after: Duration) -> NextWake {
         let at = Instant::from_std(std::time::Instant::now()) + after;
         NextWake {
@@ -138,8 +145,7 @@ mod tests {
 
     #[test]
     fn arms_only_for_an_earlier_instant() {
-        let poll = mio::Poll::new().unwrap();
-        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
+        let (_poll, alarm) = alarm();
         let first = wake_in(Duration::from_secs(100));
         alarm.arm(first).unwrap();
         assert_eq!(alarm.armed.get(), Some(first.real_at));
@@ -168,8 +174,7 @@ mod tests {
 
     #[test]
     fn compares_on_the_real_clock_not_the_drivers() {
-        let poll = mio::Poll::new().unwrap();
-        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
+        let (_poll, alarm) = alarm();
         let armed = wake_in(Duration::from_secs(10));
         alarm.arm(armed).unwrap();
         // After pause, advance(1 h) and resume, the driver's clock runs an hour ahead of the real one:
@@ -185,8 +190,7 @@ mod tests {
 
     #[test]
     fn an_armed_alarm_ends_a_poll_that_has_no_timeout_of_its_own() {
-        let mut poll = mio::Poll::new().unwrap();
-        let alarm = Alarm::new(poll.registry(), TOKEN).unwrap();
+        let (mut poll, alarm) = alarm();
         let mut events = mio::Events::with_capacity(4);
         // Armed twice in a row, each expiry is one event: the count is never read.
         for _ in 0..2 {

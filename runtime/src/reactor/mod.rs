@@ -337,14 +337,14 @@ impl Reactor {
                 .iter_mut()
                 .flat_map(|(_, io)| [&mut io.reader, &mut io.writer])
             {
+                let was_waiting = std::mem::take(&mut waiter.waiting);
                 if let Some(waker) = waiter.waker.take() {
-                    if std::mem::take(&mut waiter.waiting) {
+                    if was_waiting {
                         waiting.push(waker);
                     } else {
                         idle.push(waker);
                     }
                 }
-                waiter.waiting = false;
             }
         }
         self.waiters.set(0);
