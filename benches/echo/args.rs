@@ -19,6 +19,9 @@ modes (default: all three):
   syscalls    strace the servers under 64-byte echoes (100 connections unless syscall-conns=N)
   instructions  user-space instructions per 64-byte echo under valgrind (same connections as
               `syscalls`; only when named)
+  shared      server CPU per message (and, taking turns, messages/s) with every server alive on
+              CPU 0 for the whole run, plus a second mio as a control (same filters as `echo`;
+              only when named)
 
 filters:
   conns=1,10,100,1000   connection counts for `echo`
@@ -27,7 +30,8 @@ filters:
   servers=mudu,tokio,mio
   rounds=3              rounds per measurement (the tables show medians)
   warmup=0.2            seconds of load before each window
-  window=1              seconds measured";
+  window=1              seconds measured
+  sharing=turns         for `shared`: turns (50 ms turns on the core) or at-once";
 
 /// What this process does.
 pub enum Role {
@@ -45,6 +49,16 @@ pub struct Modes {
     pub cps: bool,
     pub syscalls: bool,
     pub instructions: bool,
+    pub shared: bool,
+}
+
+/// How the servers of `shared` share CPU 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sharing {
+    /// One works at a time, in short turns.
+    Turns,
+    /// All work all the time.
+    AtOnce,
 }
 
 /// Everything the driver needs to know.
@@ -57,6 +71,7 @@ pub struct Config {
     pub rounds: usize,
     pub warmup: Duration,
     pub window: Duration,
+    pub sharing: Sharing,
 }
 
 /// The parsed command line.
@@ -82,6 +97,7 @@ impl Args {
             cps: false,
             syscalls: false,
             instructions: false,
+            shared: false,
         };
         let mut config = Config {
             modes: Modes {
@@ -89,6 +105,7 @@ impl Args {
                 cps: true,
                 syscalls: true,
                 instructions: false,
+                shared: false,
             },
             conns: vec![1, 10, 100, 1000],
             syscall_conns: 100,
@@ -97,6 +114,7 @@ impl Args {
             rounds: 3,
             warmup: Duration::from_millis(200),
             window: Duration::from_secs(1),
+            sharing: Sharing::Turns,
         };
         for arg in &args {
             match arg.split_once('=') {
@@ -106,6 +124,7 @@ impl Args {
                     "cps" => modes.cps = true,
                     "syscalls" => modes.syscalls = true,
                     "instructions" => modes.instructions = true,
+                    "shared" => modes.shared = true,
                     other => return Err(format!("unknown argument {other:?}")),
                 },
                 Some(("conns", v)) => config.conns = list(v, |s| s.parse().ok())?,
@@ -117,10 +136,15 @@ impl Args {
                 Some(("rounds", v)) => config.rounds = positive("rounds", v)?,
                 Some(("warmup", v)) => config.warmup = seconds(v)?,
                 Some(("window", v)) => config.window = seconds(v)?,
+                Some(("sharing", "turns")) => config.sharing = Sharing::Turns,
+                Some(("sharing", "at-once")) => config.sharing = Sharing::AtOnce,
+                Some(("sharing", v)) => {
+                    return Err(format!("unknown sharing {v:?} (turns or at-once)"))
+                }
                 Some((key, _)) => return Err(format!("unknown filter {key:?}")),
             }
         }
-        if modes.echo || modes.cps || modes.syscalls || modes.instructions {
+        if modes.echo || modes.cps || modes.syscalls || modes.instructions || modes.shared {
             config.modes = modes;
         }
         if config.window.is_zero() {

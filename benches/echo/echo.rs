@@ -74,7 +74,8 @@ pub fn run(config: &Config) -> io::Result<()> {
     Ok(())
 }
 
-fn size_name(size: usize) -> String {
+/// `64 B`, `16 KiB`: a message size as the tables print it.
+pub fn size_name(size: usize) -> String {
     if size >= 1024 && size % 1024 == 0 {
         format!("{} KiB", size / 1024)
     } else {

@@ -14,6 +14,9 @@
 //!   warm-up followed by a window keeps every connection busy throughout.
 //!   [`Load::finish`] ends the load: no new messages, the ones in flight
 //!   complete, and then the server has nothing left to do.
+//! - [`Load::connect_each`] spreads the connections over several servers
+//!   (connection `i` goes to server `i % servers`) and counts each server's
+//!   messages apart, so servers that run at the same time share one load.
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -26,6 +29,8 @@ use mio::{Events, Interest, Poll, Token};
 pub struct Span {
     /// Messages echoed in full.
     pub messages: u64,
+    /// The same, per server, in the order of [`Load::connect_each`]'s addresses.
+    pub messages_by_server: Vec<u64>,
     /// Round trip of each message, nanoseconds (empty unless recorded).
     pub latencies_ns: Vec<u64>,
     /// How long the span really lasted.
@@ -41,6 +46,8 @@ struct Conn {
 
 /// N connections echoing S-byte messages, closed loop.
 pub struct Load {
+    /// How many servers the connections are spread over.
+    servers: usize,
     poll: Poll,
     events: Events,
     conns: Vec<Conn>,
@@ -56,10 +63,18 @@ impl Load {
     /// Opens `conns` connections to `addr` and puts the first message of
     /// each on the wire.
     pub fn connect(addr: SocketAddr, conns: usize, size: usize) -> io::Result<Load> {
+        Load::connect_each(&[addr], conns, size)
+    }
+
+    /// Opens `conns` connections to each of `addrs` (interleaved, so no
+    /// server's connections all come first) and puts the first message of
+    /// each on the wire.
+    pub fn connect_each(addrs: &[SocketAddr], conns: usize, size: usize) -> io::Result<Load> {
         let poll = Poll::new()?;
-        let mut list = Vec::with_capacity(conns);
-        for i in 0..conns {
-            let std = std::net::TcpStream::connect(addr)?;
+        let total = conns * addrs.len();
+        let mut list = Vec::with_capacity(total);
+        for i in 0..total {
+            let std = std::net::TcpStream::connect(addrs[i % addrs.len()])?;
             std.set_nodelay(true)?;
             std.set_nonblocking(true)?;
             let mut stream = TcpStream::from_std(std);
@@ -77,6 +92,7 @@ impl Load {
         }
         let message: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         let mut load = Load {
+            servers: addrs.len(),
             poll,
             events: Events::with_capacity(1024),
             conns: list,
@@ -86,7 +102,7 @@ impl Load {
             in_flight: 0,
         };
         let now = Instant::now();
-        for i in 0..conns {
+        for i in 0..total {
             load.start(i, now)?;
         }
         Ok(load)
@@ -101,7 +117,7 @@ impl Load {
 
     /// Stops sending and waits (up to `limit`) until every message in
     /// flight is back; returns how many completed meanwhile. The load is
-    /// spent afterwards.
+    /// idle afterwards, until [`resume`](Self::resume).
     pub fn finish(&mut self, limit: Duration) -> io::Result<u64> {
         self.finishing = true;
         let deadline = Instant::now() + limit;
@@ -118,12 +134,24 @@ impl Load {
         Ok(messages)
     }
 
+    /// After [`finish`](Self::finish): puts a new message on every
+    /// connection's wire, as [`connect`](Self::connect) did.
+    pub fn resume(&mut self) -> io::Result<()> {
+        self.finishing = false;
+        let now = Instant::now();
+        for i in 0..self.conns.len() {
+            self.start(i, now)?;
+        }
+        Ok(())
+    }
+
     /// The event loop: runs until `deadline`, or, when finishing, until
     /// nothing is in flight.
     fn drive(&mut self, deadline: Instant, record: bool) -> io::Result<Span> {
         let begin = Instant::now();
         let mut out = Span {
             messages: 0,
+            messages_by_server: vec![0; self.servers],
             latencies_ns: Vec::new(),
             elapsed: Duration::ZERO,
         };
@@ -146,6 +174,7 @@ impl Load {
                 if (event.is_readable() || event.is_read_closed()) && self.pull(i)? {
                     let now = Instant::now();
                     out.messages += 1;
+                    out.messages_by_server[i % self.servers] += 1;
                     if record {
                         out.latencies_ns
                             .push((now - self.conns[i].started).as_nanos() as u64);

@@ -19,7 +19,7 @@
 //!   show medians over the rounds.
 //!
 //! Run: `cargo bench --bench echo_vs_tokio -- [echo] [cps] [syscalls] [instructions]
-//! [conns=1,10,100,1000] [size=64,16k] [rounds=3] [warmup=0.2] [window=1]
+//! [shared] [conns=1,10,100,1000] [size=64,16k] [rounds=3] [warmup=0.2] [window=1]
 //! [servers=mudu,tokio,mio]`. With no mode named, all three run.
 
 mod args;
@@ -34,6 +34,7 @@ mod report;
 mod rlimit;
 mod server_kind;
 mod server_process;
+mod shared;
 mod stats;
 mod syscalls;
 mod tokio_server;
@@ -105,6 +106,9 @@ fn drive(config: &args::Config) -> std::io::Result<()> {
     }
     if config.modes.instructions {
         instructions::run(config)?;
+    }
+    if config.modes.shared {
+        shared::run(config)?;
     }
     Ok(())
 }

@@ -146,7 +146,7 @@ impl Rounds {
 
 /// The order servers take in round `round`: rotated, so none always goes
 /// first (right after the previous measurement) or last.
-pub fn round_order(servers: &[ServerKind], round: usize) -> Vec<ServerKind> {
+pub fn round_order<T: Copy>(servers: &[T], round: usize) -> Vec<T> {
     let mut order = servers.to_vec();
     if !order.is_empty() {
         let shift = round % order.len();
