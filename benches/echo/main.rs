@@ -20,7 +20,8 @@
 //!
 //! Run: `cargo bench --bench echo_vs_tokio -- [echo] [cps] [syscalls] [instructions]
 //! [shared] [conns=1,10,100,1000] [size=64,16k] [rounds=3] [warmup=0.2] [window=1]
-//! [servers=mudu,tokio,mio]`. With no mode named, all three run.
+//! [servers=mudu,tokio,mio] [sharing=turns|at-once]`. With no mode named, `echo`, `cps` and
+//! `syscalls` run.
 
 mod args;
 mod churn;

@@ -1,6 +1,6 @@
-//! Server CPU per message with every server running for the whole
-//! measurement: all of the line-up on CPU 0 at once, a load on CPU 1 for
-//! each, and the CPU time of each over the same stretch of time.
+//! Server CPU per message with every server alive for the whole
+//! measurement: all of the line-up on CPU 0 together, the load generator on
+//! CPU 1, and the CPU time of each server over the same stretch of time.
 //!
 //! Why: in `echo` the servers take turns of a second and more, and this
 //! guest drifts by 10-15% over such spans, more than the differences to
