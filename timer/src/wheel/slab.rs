@@ -150,10 +150,7 @@ impl<T> EntrySlab<T> {
         let free_head = self.free;
         let entry = self.entry_mut(index);
         debug_assert_eq!(entry.list, NO_LIST, "freeing an entry that is still linked");
-        let value = entry.value.take().expect("freeing a free slab entry");
-        entry.generation = 0;
-        entry.prev = NIL;
-        entry.next = free_head;
+        let value = vacate(entry, free_head);
         self.free = index;
         self.len -= 1;
         value
@@ -169,23 +166,16 @@ impl<T> EntrySlab<T> {
         if entry.generation != generation.get() {
             return None;
         }
-        let value = entry
-            .value
-            .take()
-            .expect("an entry with a generation is in use");
-        let taken = Taken {
-            value,
-            list: entry.list,
-            prev: entry.prev,
-            next: entry.next,
-        };
-        entry.generation = 0;
-        entry.list = NO_LIST;
-        entry.prev = NIL;
-        entry.next = free_head;
+        let (list, prev, next) = (entry.list, entry.prev, entry.next);
+        let value = vacate(entry, free_head);
         self.free = index;
         self.len -= 1;
-        Some(taken)
+        Some(Taken {
+            value,
+            list,
+            prev,
+            next,
+        })
     }
 
     /// The index of the in-use entry named by `index` and `generation`, or `None` if that timer is gone.
@@ -230,6 +220,18 @@ impl<T> EntrySlab<T> {
     pub(crate) fn next_of(&self, index: u32) -> u32 {
         self.entry(index).next
     }
+}
+
+/// Empties the in-use `entry` and links it in front of `free_head` on the free list, returning its
+/// value; the caller makes it the list's head and counts it out.
+#[inline]
+fn vacate<T>(entry: &mut Entry<T>, free_head: u32) -> T {
+    let value = entry.value.take().expect("freeing a free slab entry");
+    entry.generation = 0;
+    entry.list = NO_LIST;
+    entry.prev = NIL;
+    entry.next = free_head;
+    value
 }
 
 #[cfg(test)]
