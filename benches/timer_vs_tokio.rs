@@ -18,9 +18,9 @@
 //!   cold fill on a fresh runtime, so growth of the timer storage is counted; insert and cancel times
 //!   from a second, warm fill and drain on the same runtime (the steady state).
 //!
-//! And firing: 100,000 tasks (or `firing-timers=N`) each sleep until their own deadline, drawn within a 100 ms window on the
-//! real clock; each records how late it woke (`std::time::Instant::now() - deadline`); the table shows
-//! the p50 and p99 of that lateness.
+//! And firing: 100,000 tasks (or `firing-timers=N`) each sleep until their own deadline, drawn
+//! within a 100 ms window on the real clock; each records how late it woke
+//! (`std::time::Instant::now() - deadline`); the table shows the p50 and p99 of that lateness.
 //!
 //! The contenders run in alternation, round after round, and the table reports medians, so drift of the
 //! machine between rounds hits both alike. Insert and cancel with 1,000 timers repeat the batch on

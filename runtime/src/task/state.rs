@@ -265,8 +265,8 @@ impl State {
         // The holder of the only reference is the only one who could still touch the word. Those that touch
         // it without a reference of their own are covered by a counted one: a queue entry of an incomplete
         // task and the loop's borrowed poll waker by the task list's reference, entries of a complete task
-        // by their own. And a new reference is only ever made from an existing one. So a count of one read here cannot change behind our back,
-        // and the costly read-modify-write is skipped. The acquire load makes every write of the former
+        // by their own. And a new reference is only ever made from an existing one. So a count of one read
+        // here cannot change behind our back, and the costly read-modify-write is skipped. The acquire load makes every write of the former
         // holders (each released its reference with a release operation) visible before the task is freed.
         if Snapshot(self.0.load(Ordering::Acquire)).refs() == 1 {
             return true;
