@@ -18,6 +18,7 @@
 
 use std::error::Error;
 use std::fmt;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -62,23 +63,32 @@ pub(crate) fn into_split(stream: Rc<TcpStream>) -> (OwnedReadHalf, OwnedWriteHal
 macro_rules! read_methods {
     () => {
         /// See [`TcpStream::read`].
-        pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.stream_ref().read_ref(buf).await
+        pub fn read<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl Future<Output = io::Result<usize>> + 'a {
+            self.stream_ref().read_ref(buf)
         }
 
         /// See [`TcpStream::read_exact`].
-        pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-            self.stream_ref().read_exact_ref(buf).await
+        pub fn read_exact<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl Future<Output = io::Result<()>> + 'a {
+            self.stream_ref().read_exact_ref(buf)
         }
 
         /// See [`TcpStream::peek`].
-        pub async fn peek(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            self.stream_ref().peek(buf).await
+        pub fn peek<'a>(
+            &'a mut self,
+            buf: &'a mut [u8],
+        ) -> impl Future<Output = io::Result<usize>> + 'a {
+            self.stream_ref().peek_ref(buf)
         }
 
         /// See [`TcpStream::readable`].
-        pub async fn readable(&self) -> io::Result<()> {
-            self.stream_ref().readable().await
+        pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+            self.stream_ref().readable_ref()
         }
 
         /// See [`TcpStream::try_read`].
@@ -102,23 +112,32 @@ macro_rules! read_methods {
 macro_rules! write_methods {
     () => {
         /// See [`TcpStream::write`].
-        pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.stream_ref().write_ref(buf).await
+        pub fn write<'a>(
+            &'a mut self,
+            buf: &'a [u8],
+        ) -> impl Future<Output = io::Result<usize>> + 'a {
+            self.stream_ref().write_ref(buf)
         }
 
         /// See [`TcpStream::write_all`].
-        pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-            self.stream_ref().write_all_ref(buf).await
+        pub fn write_all<'a>(
+            &'a mut self,
+            buf: &'a [u8],
+        ) -> impl Future<Output = io::Result<()>> + 'a {
+            self.stream_ref().write_all_ref(buf)
         }
 
         /// See [`TcpStream::write_vectored`].
-        pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-            self.stream_ref().write_vectored_ref(bufs).await
+        pub fn write_vectored<'a>(
+            &'a mut self,
+            bufs: &'a [IoSlice<'a>],
+        ) -> impl Future<Output = io::Result<usize>> + 'a {
+            self.stream_ref().write_vectored_ref(bufs)
         }
 
         /// See [`TcpStream::writable`].
-        pub async fn writable(&self) -> io::Result<()> {
-            self.stream_ref().writable().await
+        pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+            self.stream_ref().writable_ref()
         }
 
         /// See [`TcpStream::try_write`].

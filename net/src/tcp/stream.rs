@@ -22,7 +22,7 @@
 //!   host program that restored the default `SIGPIPE` action.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -43,6 +43,11 @@ use crate::ToSocketAddrs;
 /// Made by [`TcpStream::connect`], [`TcpListener::accept`](crate::TcpListener::accept),
 /// [`TcpSocket::connect`](crate::TcpSocket::connect) or [`TcpStream::from_std`].
 /// Dropping it closes the socket (after removing it from the loop).
+///
+/// The futures of its I/O methods (`read`, `write_all`, `readable`, ...) hold
+/// only their arguments, a reference and a buffer at most (one to three
+/// words): a task that awaits them stays small, which matters when a loop
+/// serves thousands of connections.
 ///
 /// ```
 /// use mudu_net::{TcpListener, TcpStream};
@@ -164,6 +169,7 @@ impl TcpStream {
         Ok(self.io.into_inner()?.into())
     }
 
+    #[inline]
     pub(super) fn sock(&self) -> SockRef<'_> {
         SockRef::from(self.io.get_ref())
     }
@@ -171,51 +177,60 @@ impl TcpStream {
     /// Reads into `buf`, waiting until data or end-of-file arrives; `Ok(0)`
     /// is end-of-file (or an empty `buf`). Cancel-safe: dropping the future
     /// before it finishes loses no data.
-    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.read_ref(buf).await
+    pub fn read<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.read_ref(buf)
     }
 
     /// Reads exactly `buf.len()` bytes; end-of-file first is `UnexpectedEof`.
     /// Not cancel-safe: bytes read before a drop are lost.
-    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        self.read_exact_ref(buf).await
+    pub fn read_exact<'a>(
+        &'a mut self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<()>> + 'a {
+        self.read_exact_ref(buf)
     }
 
     /// Writes some of `buf`, waiting until the kernel takes at least one
     /// byte; returns how many. Cancel-safe.
-    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.write_ref(buf).await
+    pub fn write<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.write_ref(buf)
     }
 
     /// Writes all of `buf`. Not cancel-safe: how much went out before a
     /// drop is unknown.
-    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.write_all_ref(buf).await
+    pub fn write_all<'a>(&'a mut self, buf: &'a [u8]) -> impl Future<Output = io::Result<()>> + 'a {
+        self.write_all_ref(buf)
     }
 
     /// Writes some of `bufs` in one `sendmsg` (with `MSG_NOSIGNAL`);
     /// returns how many bytes went out. Cancel-safe.
-    pub async fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.write_vectored_ref(bufs).await
+    pub fn write_vectored<'a>(
+        &'a mut self,
+        bufs: &'a [IoSlice<'a>],
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.write_vectored_ref(bufs)
     }
 
     /// Reads into `buf` without taking the bytes out of the socket, waiting
     /// until some arrive; the next `read` sees them again.
-    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.poll_peek_priv(cx, buf)).await
+    pub fn peek<'a>(&'a self, buf: &'a mut [u8]) -> impl Future<Output = io::Result<usize>> + 'a {
+        self.peek_ref(buf)
     }
 
     /// Waits until the socket is readable (data, end-of-file or an error).
     /// Readiness is a hint: a following [`try_read`](Self::try_read) may
     /// still say `WouldBlock`, and then this waits for the next event.
-    pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_ready_priv(Direction::Read, cx)).await
+    pub fn readable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.readable_ref()
     }
 
     /// Waits until the socket is writable (room in the send buffer, or an
     /// error); see [`readable`](Self::readable).
-    pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|cx| self.poll_ready_priv(Direction::Write, cx)).await
+    pub fn writable(&self) -> impl Future<Output = io::Result<()>> + '_ {
+        self.writable_ref()
     }
 
     /// Reads once without waiting: `WouldBlock` when the loop has seen no
@@ -244,6 +259,7 @@ impl TcpStream {
     /// })
     /// .unwrap();
     /// ```
+    #[inline]
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let registration = self.io.registration();
         let event = registration
@@ -263,6 +279,7 @@ impl TcpStream {
     }
 
     /// Writes once without waiting; see [`try_read`](Self::try_read).
+    #[inline]
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         let registration = self.io.registration();
         let event = registration
