@@ -185,10 +185,11 @@ impl Core {
                 timeout = Some(Duration::ZERO);
             }
         }
-        // A busy loop whose tasks wait on no I/O has nothing to learn from a zero-timeout poll: events stay
-        // queued in epoll until a later poll, and cross-thread work arrives through the inject queue,
-        // which every tick checks without a syscall. Skip the syscall then.
-        let polled = if busy && !self.reactor.has_waiters() {
+        // A busy loop with no I/O source has nothing to learn from a zero-timeout poll: cross-thread work
+        // arrives through the inject queue, which every tick checks without a syscall. Skip the syscall
+        // then. With a source registered the poll must run even if no task waits on it: a task may be
+        // polling `try_read` between yields, and only the poll brings it the readiness it looks for.
+        let polled = if busy && !self.reactor.has_sources() {
             Ok(0)
         } else {
             self.reactor.poll(timeout, self.config.event_interval)

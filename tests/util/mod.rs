@@ -78,3 +78,21 @@ where
     });
     rx.recv().expect("the server thread bound a listener")
 }
+
+/// Runs `f` on a thread of its own and returns its result, or panics naming `what` if it has not
+/// finished after `secs` seconds: for tests of livelocks, which would otherwise hang instead of fail.
+/// The bound is a safety net far above the time the test needs, never a timing assertion.
+pub fn finishes<T: Send + 'static>(
+    what: &str,
+    secs: u64,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
+        Ok(result) => result,
+        Err(_) => panic!("{what}: not finished after {secs} s (the loop is stuck)"),
+    }
+}

@@ -271,7 +271,7 @@ impl TcpStream {
                 Err(e)
             }
             Ok(n) if n > 0 && n < buf.len() => {
-                registration.clear_readiness(event);
+                registration.clear_drained(event);
                 Ok(n)
             }
             result => result,
@@ -291,7 +291,7 @@ impl TcpStream {
                 Err(e)
             }
             Ok(n) if n < buf.len() => {
-                registration.clear_readiness(event);
+                registration.clear_drained(event);
                 Ok(n)
             }
             result => result,

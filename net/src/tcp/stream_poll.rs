@@ -6,7 +6,9 @@
 //! the halves see to that. Every poll goes on until `WouldBlock` before it
 //! waits, except that a short read clears readiness (the socket is drained)
 //! and a partial write clears it (the send buffer is full); a `peek` only
-//! clears on `WouldBlock`, since it leaves the bytes in place. Writes use
+//! clears on `WouldBlock`, since it leaves the bytes in place. A `WouldBlock`
+//! clears the event's closed and error flags as well; a short read or a
+//! partial write keeps them for the next operation to see. Writes use
 //! `send`/`sendmsg` with `MSG_NOSIGNAL`.
 
 use std::future::Future;
@@ -128,7 +130,7 @@ impl TcpStream {
                     registration.clear_readiness(event)
                 }
                 Ok(n) if n > 0 && n < buf.len() => {
-                    registration.clear_readiness(event);
+                    registration.clear_drained(event);
                     return Poll::Ready(Ok(n));
                 }
                 result => return Poll::Ready(result),
@@ -191,7 +193,7 @@ impl TcpStream {
                     registration.clear_readiness(event)
                 }
                 Ok(n) if n < total => {
-                    registration.clear_readiness(event);
+                    registration.clear_drained(event);
                     return Poll::Ready(Ok(n));
                 }
                 result => return Poll::Ready(result),

@@ -86,6 +86,11 @@ impl Reactor {
         Ok((reactor, waker))
     }
 
+    /// True when at least one source is registered.
+    pub(crate) fn has_sources(&self) -> bool {
+        !self.ios.borrow().is_empty()
+    }
+
     /// True when at least one task waits for readiness.
     pub(crate) fn has_waiters(&self) -> bool {
         self.waiters.get() > 0
@@ -313,13 +318,13 @@ impl Reactor {
         }))
     }
 
-    /// Clears the flags of `event` unless a newer event arrived since it was observed.
+    /// Clears `flags` of `event` unless a newer event arrived since it was observed.
     #[inline]
-    pub(crate) fn clear_readiness(&self, index: usize, event: ReadyEvent) {
+    pub(crate) fn clear_readiness(&self, index: usize, event: ReadyEvent, flags: Ready) {
         let mut ios = self.ios.borrow_mut();
         let io = &mut ios[index];
         if io.tick == event.tick {
-            io.readiness.remove(event.ready & Ready::CLEARABLE);
+            io.readiness.remove(event.ready & flags);
         }
     }
 

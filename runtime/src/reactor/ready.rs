@@ -29,8 +29,9 @@ impl Ready {
     pub(crate) const READ_MASK: Ready = Ready(1 | (1 << 2) | (1 << 4));
     /// Everything that wakes a writer.
     pub(crate) const WRITE_MASK: Ready = Ready((1 << 1) | (1 << 3) | (1 << 4));
-    /// The bits a `clear_readiness` may clear: closed and error states persist.
-    pub(crate) const CLEARABLE: Ready = Ready(1 | (1 << 1));
+    /// The bits a short read or a partial write clears: the closed and error states stay, since the
+    /// next operation must still see them.
+    pub(crate) const DRAINED: Ready = Ready(1 | (1 << 1));
 
     /// True when no flag is set.
     pub fn is_empty(self) -> bool {

@@ -1,6 +1,6 @@
 //! The handle an I/O type keeps to its source's reactor slot.
 
-use super::{Direction, Reactor, ReadyEvent};
+use super::{Direction, Reactor, Ready, ReadyEvent};
 use std::fmt;
 use std::io;
 use std::rc::Rc;
@@ -15,7 +15,8 @@ use std::task::{Context, Poll};
 /// The protocol, for each direction: [`poll_ready`](Self::poll_ready) until it yields an event, attempt the
 /// operation, and on `WouldBlock` hand the event to [`clear_readiness`](Self::clear_readiness) and poll again.
 /// Readiness is edge-triggered, so an I/O type must keep going until `WouldBlock` (or until a read returns
-/// fewer bytes than asked, which on a stream socket means the socket is drained) before it waits.
+/// fewer bytes than asked, which on a stream socket means the socket is drained, and then hand the event to
+/// [`clear_drained`](Self::clear_drained)) before it waits.
 pub struct Registration {
     reactor: Rc<Reactor>,
     index: usize,
@@ -79,10 +80,24 @@ impl Registration {
         self.reactor.ready_now(self.index, direction)
     }
 
-    /// Forgets the readiness `event` reported, unless the source saw a newer event since.
+    /// Forgets the readiness `event` reported, all of it, unless the source saw a newer event since.
+    /// Call it when the operation answered `WouldBlock`: that shows the direction is neither ready
+    /// nor closed nor failed, whatever the event said. (An `EPOLLERR` does not always make the
+    /// operation fail: a transmit timestamp waiting in the error queue raises it too. Kept, it would
+    /// report the direction ready forever, and the I/O type would spin.)
     #[inline]
     pub fn clear_readiness(&self, event: ReadyEvent) {
-        self.reactor.clear_readiness(self.index, event);
+        self.reactor.clear_readiness(self.index, event, event.ready);
+    }
+
+    /// Forgets that `event` found the source readable or writable, but keeps its closed and error
+    /// flags, unless the source saw a newer event since. Call it after a short read (the socket is
+    /// drained) or a partial write (the send buffer is full): the next operation must still see an
+    /// end-of-file or an error that came with the event.
+    #[inline]
+    pub fn clear_drained(&self, event: ReadyEvent) {
+        self.reactor
+            .clear_readiness(self.index, event, Ready::DRAINED);
     }
 
     /// Runs the non-blocking operation `op` when `direction` is ready, clearing readiness and waiting again
