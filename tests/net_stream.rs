@@ -172,6 +172,26 @@ fn vectored_writes_arrive_in_order() {
 }
 
 #[test]
+fn vectored_writes_of_more_slices_than_sendmsg_takes() {
+    mudu::block_on(async {
+        let (mut client, mut server) = pair().await;
+        // sendmsg takes at most 1024 slices: the write sends that many and says so.
+        let chunk = [7; 4];
+        let many: Vec<IoSlice<'_>> = (0..2000).map(|_| IoSlice::new(&chunk)).collect();
+        assert_eq!(client.write_vectored(&many).await.unwrap(), 1024 * 4);
+        // Empty slices in front do not count against the limit, nor end in a zero-byte write.
+        let empty = [IoSlice::new(&[]); 1500];
+        let mut slices = empty.to_vec();
+        slices.push(IoSlice::new(b"tail"));
+        assert_eq!(client.write_vectored(&slices).await.unwrap(), 4);
+        let mut buf = vec![0; 1024 * 4 + 4];
+        server.read_exact(&mut buf).await.unwrap();
+        assert!(buf[..4096].iter().all(|&b| b == 7));
+        assert_eq!(&buf[4096..], b"tail");
+    });
+}
+
+#[test]
 fn peek_leaves_the_bytes_for_read() {
     mudu::block_on(async {
         let (mut client, mut server) = pair().await;

@@ -21,6 +21,9 @@ use socket2::SockRef;
 
 use super::TcpStream;
 
+/// The most slices one `sendmsg` takes: `IOV_MAX`, 1024 on Linux and the BSDs.
+const IOV_MAX: usize = 1024;
+
 impl TcpStream {
     // The futures below are one `inline_poll` each, not `async fn`s awaiting
     // one another: a task holding one stores only its captures (a
@@ -168,6 +171,10 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        // `sendmsg` refuses more than `IOV_MAX` slices (`EMSGSIZE`): offer at most that many, empty
+        // ones at the front skipped, and judge a partial write against what was offered.
+        let bufs = &bufs[bufs.iter().take_while(|b| b.is_empty()).count()..];
+        let bufs = &bufs[..bufs.len().min(IOV_MAX)];
         let total: usize = bufs.iter().map(|b| b.len()).sum();
         if total == 0 {
             return Poll::Ready(Ok(0));
