@@ -112,8 +112,13 @@ impl TcpServer {
         let handler = Arc::new(handler);
         loop {
             match &self.pool {
-                None => match self.listener.accept().await {
-                    Ok((stream, peer)) => drop(mudu_runtime::spawn(handler(stream, peer))),
+                // Registering a connection can fail on its own (epoll's watch limit): that drops the
+                // connection, not the server.
+                None => match self.listener.accept_mio().await {
+                    Ok((stream, peer)) => match TcpStream::from_mio(stream) {
+                        Ok(stream) => drop(mudu_runtime::spawn(handler(stream, peer))),
+                        Err(e) => log!(warn, "dropping connection from {peer}: {e}"),
+                    },
                     Err(e) => survive(e)?,
                 },
                 Some(pool) => match self.listener.accept_std().await {

@@ -60,6 +60,10 @@ pub const DEFAULT_BACKLOG: u32 = 1024;
 /// Most backlog entries shed per `EMFILE`, so one poll stays short.
 const SHED_MAX: usize = 16;
 
+/// How many failed connections (`ECONNABORTED` and the like) one poll of `accept` skips before it
+/// yields to the loop's other tasks.
+const SKIP_MAX: usize = 64;
+
 /// A TCP listener owned by the loop that created it.
 ///
 /// ```
@@ -158,8 +162,13 @@ impl TcpListener {
     /// pass it to another loop (build the mudu stream there with
     /// [`TcpStream::from_std`]), as [`TcpServer`](crate::TcpServer) does.
     pub async fn accept_std(&self) -> io::Result<(std::net::TcpStream, SocketAddr)> {
-        let (stream, peer) = poll_fn(|cx| self.poll_accept_mio(cx)).await?;
+        let (stream, peer) = self.accept_mio().await?;
         Ok((stream.into(), peer))
+    }
+
+    /// Accepts a connection as a mio socket, registered with no loop yet.
+    pub(crate) async fn accept_mio(&self) -> io::Result<(mio::net::TcpStream, SocketAddr)> {
+        poll_fn(|cx| self.poll_accept_mio(cx)).await
     }
 
     fn poll_accept_mio(
@@ -174,6 +183,7 @@ impl TcpListener {
             }
         }
         let registration = self.io.registration();
+        let mut skipped = 0;
         loop {
             let event = ready!(registration.poll_read_ready(cx))?;
             let error = match self.io.get_ref().accept() {
@@ -185,7 +195,16 @@ impl TcpListener {
                 Err(e) => e,
             };
             match AcceptErrno::of(&error) {
-                AcceptErrno::Skip => continue,
+                AcceptErrno::Skip if skipped < SKIP_MAX => {
+                    skipped += 1;
+                    continue;
+                }
+                AcceptErrno::Skip => {
+                    // Failures that do not go away (a seccomp rule refusing `accept4` with `EPERM`)
+                    // must not hold the loop: let the other tasks run, then try again.
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 AcceptErrno::OutOfDescriptors => {
                     self.shed();
                     self.back_off();
