@@ -126,11 +126,13 @@ impl TimeDriver {
     }
 
     /// True while the clock is virtual (paused).
+    #[inline]
     pub fn is_paused(&self) -> bool {
         self.state.borrow().clock.is_paused()
     }
 
     /// True when at least one timer is pending.
+    #[inline]
     pub fn has_timers(&self) -> bool {
         !self.state.borrow().wheel.is_empty()
     }
@@ -146,7 +148,17 @@ impl TimeDriver {
     /// blocks in real time for a virtual deadline; it uses [`has_timers`](TimeDriver::has_timers) and
     /// [`advance_to_next`](TimeDriver::advance_to_next)). A zero [`after`](NextWake::after) when a
     /// timer is already due. Reads the clock once.
+    #[inline]
     pub fn next_wake(&self) -> Option<NextWake> {
+        // Inlined into the loop up to here: a loop with no timer pays a length check per park.
+        if !self.has_timers() {
+            return None;
+        }
+        self.next_pending_wake()
+    }
+
+    /// [`next_wake`](TimeDriver::next_wake) once a timer is known to be pending.
+    fn next_pending_wake(&self) -> Option<NextWake> {
         let mut state = self.state.borrow_mut();
         if state.clock.is_paused() {
             return None;
@@ -166,12 +178,18 @@ impl TimeDriver {
 
     /// Reads the clock and fires every timer whose deadline is due: removes it from the wheel and
     /// wakes its waker. Returns how many fired. The loop calls it after every poll.
+    #[inline]
     pub fn process(&self) -> usize {
-        let mut state = self.state.borrow_mut();
-        if state.wheel.is_empty() {
+        if !self.has_timers() {
             // Nothing can fire: no clock read. The wheel's time catches up when a timer is added.
             return 0;
         }
+        self.fire_due()
+    }
+
+    /// [`process`](TimeDriver::process) once a timer is known to be pending.
+    fn fire_due(&self) -> usize {
+        let mut state = self.state.borrow_mut();
         let now = self.tick_floor(state.clock.now());
         let mut fired = mem::take(&mut state.fired);
         state.wheel.advance(now, &mut fired);

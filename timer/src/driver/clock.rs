@@ -71,6 +71,7 @@ impl Clock {
         self.last
     }
 
+    #[inline]
     pub(crate) fn is_paused(&self) -> bool {
         matches!(self.mode, Mode::Paused)
     }
