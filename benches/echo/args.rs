@@ -17,8 +17,8 @@ modes (default: all three):
   echo        messages/s, MiB/s, p50/p99 latency, server CPU per message
   cps         connections per second (connect, one 64-byte echo, close)
   syscalls    strace the servers under 64-byte echoes (100 connections unless syscall-conns=N)
-  instructions  user-space instructions per 64-byte echo under valgrind (same connections as
-              `syscalls`; only when named)
+  instructions  user-space instructions and simulated L1 data misses per 64-byte echo under
+              valgrind (same connections as `syscalls`; only when named)
   shared      server CPU per message (and, taking turns, messages/s) with every server alive on
               CPU 0 for the whole run, plus a second mio as a control (same filters as `echo`;
               only when named)

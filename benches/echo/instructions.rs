@@ -1,7 +1,11 @@
 //! User-space instructions per echoed message: each server runs under
-//! valgrind's cachegrind (`--cache-sim=no`), which counts the instructions
-//! the process executes outside the kernel, and the count is divided by the
-//! messages echoed.
+//! valgrind's cachegrind, which counts the instructions the process executes
+//! outside the kernel, and the count is divided by the messages echoed.
+//! cachegrind also simulates the level-1 data cache (the host's geometry) for
+//! those instructions: its misses per message say how many cache lines a
+//! server touches per message that it had not touched recently, which grows
+//! with the connections a server juggles. The kernel's own memory traffic is
+//! not simulated, so on real hardware these lines are evicted sooner.
 //!
 //! Rules: startup, accepting the connections and exiting cost the same
 //! however long the load runs, so every server runs twice, with a short and
@@ -28,9 +32,10 @@ const VALGRIND: &str = "/usr/bin/valgrind";
 
 const SIZE: usize = 64;
 
-/// Instructions and messages of one run of a server.
+/// Instructions, simulated L1 data misses and messages of one run of a server.
 struct Count {
     instructions: u64,
+    l1d_misses: u64,
     messages: u64,
 }
 
@@ -46,7 +51,7 @@ fn count(kind: ServerKind, config: &Config, span: Duration) -> io::Result<Count>
         VALGRIND,
         "-q",
         "--tool=cachegrind",
-        "--cache-sim=no",
+        "--cache-sim=yes",
         &out_arg,
     ];
     let server = ServerProcess::start_under(kind, &wrapper)?;
@@ -58,20 +63,37 @@ fn count(kind: ServerKind, config: &Config, span: Duration) -> io::Result<Count>
     server.interrupt()?;
     let text = std::fs::read_to_string(&out)?;
     let _ = std::fs::remove_file(&out);
-    let instructions = text
-        .lines()
-        .find_map(|line| line.strip_prefix("summary:"))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or_else(|| io::Error::other("no summary line in cachegrind's output"))?;
+    let event = |name: &str| {
+        summary_event(&text, name)
+            .ok_or_else(|| io::Error::other(format!("no {name} in cachegrind's summary")))
+    };
     Ok(Count {
-        instructions,
+        instructions: event("Ir")?,
+        l1d_misses: event("D1mr")? + event("D1mw")?,
         messages,
     })
 }
 
+/// The total of event `name` in a cachegrind output file: its `events:` line names the columns of
+/// its `summary:` line.
+fn summary_event(text: &str, name: &str) -> Option<u64> {
+    let names = text.lines().find_map(|line| line.strip_prefix("events:"))?;
+    let totals = text
+        .lines()
+        .find_map(|line| line.strip_prefix("summary:"))?;
+    let column = names.split_whitespace().position(|n| n == name)?;
+    totals.split_whitespace().nth(column)?.parse().ok()
+}
+
 /// Counts every server and prints instructions per message.
 pub fn run(config: &Config) -> io::Result<()> {
-    let mut table = Table::new(&["server", "messages", "instructions/msg", "over the floor"]);
+    let mut table = Table::new(&[
+        "server",
+        "messages",
+        "instructions/msg",
+        "over the floor",
+        "L1d misses/msg",
+    ]);
     let mut rows = Vec::new();
     for &kind in &config.servers {
         let short = count(kind, config, Duration::ZERO)?;
@@ -84,6 +106,7 @@ pub fn run(config: &Config) -> io::Result<()> {
             )));
         }
         let per = long.instructions.saturating_sub(short.instructions) as f64 / messages as f64;
+        let misses = long.l1d_misses.saturating_sub(short.l1d_misses) as f64 / messages as f64;
         eprintln!(
             "instructions {}: {} and {} over {} and {} messages",
             kind.name(),
@@ -92,22 +115,24 @@ pub fn run(config: &Config) -> io::Result<()> {
             short.messages,
             long.messages
         );
-        rows.push((kind, messages, per));
+        rows.push((kind, messages, per, misses));
     }
     let floor = rows
         .iter()
-        .find(|(kind, _, _)| *kind == ServerKind::Mio)
-        .map(|&(_, _, per)| per);
-    for (kind, messages, per) in rows {
+        .find(|(kind, ..)| *kind == ServerKind::Mio)
+        .map(|&(_, _, per, _)| per);
+    for (kind, messages, per, misses) in rows {
         table.push(vec![
             kind.name().into(),
             messages.to_string(),
             num(per, 0),
             floor.map_or("-".into(), |floor| num(per - floor, 0)),
+            num(misses, 2),
         ]);
     }
     println!(
-        "\nUser-space instructions per echoed message, {} connections, {SIZE}-byte messages (cachegrind):",
+        "\nUser-space instructions and simulated L1 data misses per echoed message, {} connections, \
+         {SIZE}-byte messages (cachegrind):",
         config.syscall_conns
     );
     table.print();
