@@ -118,3 +118,27 @@ fn dropping_the_handle_does_not_stop_the_job() {
     });
     assert_eq!(rx.recv().unwrap(), "ran anyway");
 }
+
+#[test]
+fn a_paused_clock_waits_for_a_blocking_job() {
+    // The job takes real time; the timeout guarding it is virtual. The clock must not jump to the
+    // timeout while the job runs, even though no task is runnable and none waits on I/O.
+    let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+    let (result, waited) = rt.block_on(async {
+        let start = mudu::time::Instant::now();
+        let job = mudu::spawn_blocking(|| {
+            // The blocking work itself (a slow lookup, say), not a wait for an event: whatever it
+            // takes, the loop must wait for it rather than jump an hour ahead.
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            7
+        });
+        let result = mudu::time::timeout(std::time::Duration::from_secs(3600), job).await;
+        (result.map(|r| r.unwrap()), start.elapsed())
+    });
+    assert_eq!(result, Ok(7));
+    assert_eq!(
+        waited,
+        std::time::Duration::ZERO,
+        "the virtual clock must not move"
+    );
+}

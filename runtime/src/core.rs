@@ -164,6 +164,11 @@ impl Core {
         let paused = self.time.is_paused();
         let mut timeout = if busy {
             Some(Duration::ZERO)
+        } else if paused && self.shared.blocking_in_flight() {
+            // A job on the blocking pool is about to wake a task: wait for it in real time, however
+            // long it takes, rather than jump the clock past a timeout that guards it. Its end wakes
+            // the poll.
+            None
         } else if paused {
             match (self.time.has_timers(), self.reactor.has_waiters()) {
                 (false, _) => None,
@@ -200,8 +205,13 @@ impl Core {
         let events = polled?;
         self.time.process();
         // Virtual time jumps only when the poll found the loop truly idle: no event at all (an event that
-        // woke nobody still means I/O is alive), and nothing runnable.
-        if paused && !busy && events == 0 && !self.has_runnable(main_woken()) {
+        // woke nobody still means I/O is alive), nothing runnable, and no blocking job in flight.
+        if paused
+            && !busy
+            && events == 0
+            && !self.has_runnable(main_woken())
+            && !self.shared.blocking_in_flight()
+        {
             self.time.advance_to_next();
         }
         Ok(())

@@ -9,6 +9,7 @@ use crate::inject::Inject;
 use crate::parker::Parker;
 use crate::task::{self, Anchor, JoinHandle, Notified};
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::sync::Arc;
 
 /// The thread-safe half of one event loop.
@@ -19,6 +20,9 @@ pub(crate) struct Shared {
     pub(crate) parker: Parker,
     /// Keeps this `Shared` alive for the loop's tasks that hold no `Arc` of their own (task/anchor.rs).
     pub(crate) anchor: Anchor,
+    /// Jobs that tasks of this loop handed to the blocking pool and that have not ended. While one
+    /// runs, a paused clock does not jump: the job's result is about to wake a task (see `core.rs`).
+    blocking: AtomicUsize,
     /// Wakes the loop's `epoll_wait` (an eventfd registered with the loop's `mio::Poll`).
     waker: mio::Waker,
 }
@@ -29,8 +33,28 @@ impl Shared {
             inject: Inject::new(),
             parker: Parker::new(),
             anchor: Anchor::new(),
+            blocking: AtomicUsize::new(0),
             waker,
         }
+    }
+
+    /// Loop thread: a task of this loop handed a job to the blocking pool.
+    pub(crate) fn blocking_started(&self) {
+        self.blocking.fetch_add(1, Relaxed);
+    }
+
+    /// Any thread: a job counted by [`blocking_started`](Self::blocking_started) ended (its result, if
+    /// anyone waits for it, is already delivered). Wakes the loop so a paused clock reconsiders.
+    pub(crate) fn blocking_finished(&self) {
+        // Published by the notification's swap in `unpark`: the loop reads the count after its own
+        // swap in `begin_park` (parker.rs), so it sees this decrement or gets the wake-up.
+        self.blocking.fetch_sub(1, Relaxed);
+        self.unpark();
+    }
+
+    /// Loop thread: whether a job counted by [`blocking_started`](Self::blocking_started) still runs.
+    pub(crate) fn blocking_in_flight(&self) -> bool {
+        self.blocking.load(Relaxed) > 0
     }
 
     /// Any thread: wakes the loop's poll if it is parked, at most once per park.
