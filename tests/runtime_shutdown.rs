@@ -67,3 +67,36 @@ fn a_source_that_outlives_its_runtime_reports_an_error() {
         .unwrap_err();
     assert!(err.to_string().contains("shut down"), "{err}");
 }
+
+thread_local! {
+    static THREAD_RUNTIME: mudu::Runtime = mudu::Runtime::new().unwrap();
+}
+
+#[test]
+fn a_runtime_in_a_thread_local_shuts_down_at_thread_exit() {
+    // The runtime is dropped among the thread's thread-locals, after mudu's own may be gone. Run in a
+    // child process: a failure here aborts the process rather than failing one test.
+    if util::is_child("MUDU_TLS_RUNTIME_CHILD") {
+        let answer = std::thread::spawn(|| {
+            THREAD_RUNTIME.with(|rt| {
+                rt.block_on(async {
+                    drop(mudu::spawn(std::future::pending::<()>()));
+                    let _nap = mudu::time::sleep(std::time::Duration::from_secs(60));
+                    mudu::task::yield_now().await;
+                    42
+                })
+            })
+        })
+        .join()
+        .expect("the thread exits cleanly");
+        assert_eq!(answer, 42);
+        return;
+    }
+    let status = util::child_test(
+        "a_runtime_in_a_thread_local_shuts_down_at_thread_exit",
+        "MUDU_TLS_RUNTIME_CHILD",
+    )
+    .status()
+    .unwrap();
+    assert!(status.success(), "child: {status}");
+}

@@ -27,19 +27,40 @@ thread_local! {
 /// Restores the previous current loop when dropped.
 pub(crate) struct EnterGuard {
     prev: Option<Rc<Core>>,
+    /// False when the thread's `CURRENT` was already destroyed (a `Runtime` dropped by a thread-local
+    /// destructor): nothing was made current, and there is nothing to restore.
+    entered: bool,
 }
 
 /// Makes `core` the current loop of this thread until the guard drops.
+///
+/// While the thread's thread-locals are being destroyed (a `Runtime` kept in a `thread_local!` and
+/// dropped at thread exit), `CURRENT` may be gone: then no loop becomes current, and the caller runs
+/// without one (shutting down such a runtime still drops every task; only a destructor that spawns
+/// finds no loop).
 pub(crate) fn enter(core: Rc<Core>) -> EnterGuard {
     let core_ptr = Rc::as_ptr(&core);
     // `CURRENT` first: `CORE` may only point at a `Core` that `CURRENT` holds.
-    let prev = CURRENT.with(|c| c.replace(Some(core)));
-    CORE.with(|c| c.set(core_ptr));
-    EnterGuard { prev }
+    match CURRENT.try_with(|c| c.replace(Some(core))) {
+        Ok(prev) => {
+            CORE.with(|c| c.set(core_ptr));
+            EnterGuard {
+                prev,
+                entered: true,
+            }
+        }
+        Err(_) => EnterGuard {
+            prev: None,
+            entered: false,
+        },
+    }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        if !self.entered {
+            return;
+        }
         let prev = self.prev.take();
         let prev_ptr = prev.as_ref().map_or(ptr::null(), Rc::as_ptr);
         // During thread teardown `CURRENT` may be gone already (and with it the `Core` it held): then no

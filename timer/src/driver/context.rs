@@ -33,17 +33,31 @@ pub(crate) const NO_DRIVER: &str =
 #[must_use = "the driver stops being current as soon as the guard is dropped"]
 pub struct EnterGuard {
     previous: Option<Rc<TimeDriver>>,
+    /// False when the thread's `CURRENT` was already destroyed (a runtime dropped by a thread-local
+    /// destructor at thread exit): no driver was made current, and nothing is restored.
+    entered: bool,
 }
 
 impl EnterGuard {
     pub(crate) fn new(driver: Rc<TimeDriver>) -> EnterGuard {
-        let previous = CURRENT.with(|current| current.replace(Some(driver)));
-        EnterGuard { previous }
+        match CURRENT.try_with(|current| current.replace(Some(driver))) {
+            Ok(previous) => EnterGuard {
+                previous,
+                entered: true,
+            },
+            Err(_) => EnterGuard {
+                previous: None,
+                entered: false,
+            },
+        }
     }
 }
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        if !self.entered {
+            return;
+        }
         let previous = self.previous.take();
         // The replaced driver is dropped after the thread-local is released: its wakers may run code
         // that reads the clock.
