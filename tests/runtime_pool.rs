@@ -135,3 +135,22 @@ fn connections_spread_over_the_pool() {
         ["mudu-loop-0", "mudu-loop-1", "mudu-loop-0", "mudu-loop-1"]
     );
 }
+
+#[test]
+fn a_task_on_the_pool_may_drop_the_last_reference_to_it() {
+    // The loop the task runs on cannot wait for its own thread: the pool stops it and lets it go.
+    let pool = std::sync::Arc::new(mudu::LoopPool::new(2).unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let last = std::sync::Arc::clone(&pool);
+    let join = pool.spawn(async move {
+        // Wait until the test's thread has let go of its reference, so this drop is the last.
+        while std::sync::Arc::strong_count(&last) > 1 {
+            mudu::task::yield_now().await;
+        }
+        drop(last);
+        tx.send(thread_name()).unwrap();
+    });
+    drop(join);
+    drop(pool);
+    assert!(rx.recv().unwrap().starts_with("mudu-loop-"));
+}

@@ -168,8 +168,14 @@ impl Drop for LoopPool {
         for l in &self.loops {
             l.stop.stop();
         }
+        let this_thread = std::thread::current().id();
         for l in &mut self.loops {
             if let Some(thread) = l.thread.take() {
+                if thread.thread().id() == this_thread {
+                    // Dropped by a task on one of its own loops: that loop stops once the task returns
+                    // (its stop signal is set) and cannot wait for itself.
+                    continue;
+                }
                 // A loop thread panics only if a runtime's poll failed; the pool is going away anyway.
                 let _ = thread.join();
             }
