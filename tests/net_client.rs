@@ -79,7 +79,7 @@ async fn read_to_end(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
 }
 
 #[test]
-fn the_server_closing_leads_to_a_reconnect_and_a_new_handler_run() {
+fn a_server_closing_at_once_is_reconnected_on_the_backoff_schedule() {
     paused().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
@@ -115,16 +115,65 @@ fn the_server_closing_leads_to_a_reconnect_and_a_new_handler_run() {
 
         let seen = recorder.await.unwrap();
         let names: Vec<String> = seen.iter().map(|(_, s)| short(s)).collect();
-        let mut expected = Vec::new();
+        let mut expected: Vec<String> = Vec::new();
+        for delay in [500, 1000, 2000] {
+            expected.extend(["connecting", "connected", "closed"].map(String::from));
+            expected.push(format!("retry {delay}"));
+        }
+        expected.extend(["connecting", "connected", "stopped"].map(String::from));
+        assert_eq!(names, expected);
+        // Each connection ended at once, so each reconnect waited like a failed connect.
+        let connects: Vec<u64> = seen
+            .iter()
+            .filter(|(_, s)| matches!(s, ClientState::Connecting))
+            .map(|(at, _)| *at)
+            .collect();
+        assert_eq!(connects, [0, 500, 1500, 3500]);
+    });
+}
+
+#[test]
+fn a_connection_that_lasted_is_reconnected_at_once() {
+    paused().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
+        let handle = client.handle();
+        let start = Instant::now();
+        let recorder = record(handle.states(), start);
+        let mut states = handle.states();
+        let running = mudu::spawn(async move {
+            let result = client
+                .run(|mut stream| async move { read_to_end(&mut stream).await.map(drop) })
+                .await;
+            drop(client);
+            result
+        });
+        for _ in 0..2 {
+            let (conn, _) = listener.accept().await.unwrap();
+            // Up for longer than the schedule's initial delay: the server is fine, come back at once.
+            time::sleep(Duration::from_secs(2)).await;
+            drop(conn);
+        }
+        let (_last, _) = listener.accept().await.unwrap();
         for _ in 0..3 {
+            until_connected(&mut states).await;
+        }
+        handle.stop();
+        running.await.unwrap().unwrap();
+        let seen = recorder.await.unwrap();
+        let names: Vec<String> = seen.iter().map(|(_, s)| short(s)).collect();
+        let mut expected = Vec::new();
+        for _ in 0..2 {
             expected.extend(["connecting", "connected", "closed"]);
         }
         expected.extend(["connecting", "connected", "stopped"]);
         assert_eq!(names, expected);
-        assert!(
-            seen.iter().all(|(at, _)| *at == 0),
-            "reconnects are immediate"
-        );
+        let connects: Vec<u64> = seen
+            .iter()
+            .filter(|(_, s)| matches!(s, ClientState::Connecting))
+            .map(|(at, _)| *at)
+            .collect();
+        assert_eq!(connects, [0, 2000, 4000]);
     });
 }
 
@@ -152,6 +201,8 @@ fn a_server_back_after_10s_is_reconnected_on_the_backoff_schedule() {
                 });
                 let (conn, _) = listener.accept().await.unwrap();
                 until_connected(&mut states).await;
+                // Up long enough that its end is not paced as a failed connect.
+                time::sleep(Duration::from_secs(1)).await;
 
                 // The server goes away; it is back 10 s later on the same port.
                 let start = Instant::now();

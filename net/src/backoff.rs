@@ -205,6 +205,20 @@ impl Backoff {
         self
     }
 
+    /// This schedule without its attempts limit and deadline, started over: for pacing reconnects,
+    /// which go on for as long as a client runs.
+    pub(crate) fn unlimited(&self) -> Backoff {
+        let mut schedule = self.clone();
+        schedule.max_attempts = None;
+        schedule.deadline = None;
+        schedule.restarted()
+    }
+
+    /// The delay before the second attempt.
+    pub(crate) fn initial(&self) -> Duration {
+        self.initial
+    }
+
     /// The number of the current attempt: 1 until a delay is handed out,
     /// `k + 1` after `k` delays.
     pub fn attempt(&self) -> u32 {

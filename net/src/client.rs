@@ -15,7 +15,11 @@
 //!         |                        Disconnected{Stopped}, Ok(())
 //!         v returns                Disconnected{Closed|Error|Requested}
 //!       disconnect asked or retry off: Ok(())
-//!       else: reconnect at once, with a fresh backoff
+//!       connection lived at least the backoff's initial delay:
+//!         reconnect at once (muduo), the pacing schedule started over
+//!       else (the server accepts and closes at once):
+//!         wait the pacing schedule's next delay, Retrying{delay}
+//!         (500 ms doubling to 30 s by default), then reconnect
 //! ```
 //!
 //! Rules:
@@ -30,6 +34,11 @@
 //! - The socket stays open while either the handler's stream or the dup
 //!   that `disconnect` half-closes exists; the dup is dropped as soon as the
 //!   handler returns.
+//! - Connections that end as soon as they are made are paced like failed
+//!   connects, on the client's backoff schedule (without its attempts limit
+//!   or deadline): a server that accepts and closes at once, or a handler
+//!   that fails its handshake, does not turn the client into a busy loop of
+//!   connections. muduo reconnects at once whatever happened.
 //!
 //! muduo's known defects, and why they cannot happen here:
 //! - `TcpClient::stop` (`Connector::stop`) leaves the pending retry timer
@@ -57,11 +66,12 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use mudu_timer::time::{self, Instant};
 use socket2::SockRef;
 
 use crate::broadcast::{Broadcast, Subscription};
@@ -106,6 +116,8 @@ use handle::{DISCONNECT, STOP};
 /// ```
 pub struct TcpClient {
     connector: Connector,
+    /// Paces reconnects after connections that ended at once.
+    pacing: Backoff,
     retry: bool,
     signals: Signals,
     states: Broadcast<ClientState>,
@@ -117,6 +129,7 @@ impl TcpClient {
     pub fn new(addr: SocketAddr) -> TcpClient {
         TcpClient {
             connector: Connector::new(addr),
+            pacing: Backoff::default(),
             retry: false,
             signals: Signals::new(),
             states: Broadcast::new(),
@@ -124,8 +137,12 @@ impl TcpClient {
     }
 
     /// The schedule of waits between attempts to connect (see
-    /// [`Connector::backoff`]); each connecting phase starts it over.
+    /// [`Connector::backoff`]); each connecting phase starts it over. The
+    /// same schedule, without its attempts limit and deadline, paces
+    /// reconnects after connections that end within its initial delay of
+    /// being made (see the module docs).
     pub fn backoff(mut self, backoff: Backoff) -> TcpClient {
+        self.pacing = backoff.unlimited();
         self.connector = self.connector.backoff(backoff);
         self
     }
@@ -192,6 +209,7 @@ impl TcpClient {
     {
         let TcpClient {
             connector,
+            pacing,
             retry,
             signals,
             states,
@@ -218,6 +236,7 @@ impl TcpClient {
             if let (Ok(local), Ok(peer)) = (stream.local_addr(), stream.peer_addr()) {
                 states.publish(ClientState::Connected { local, peer });
             }
+            let connected_at = Instant::now();
             let dup = dup_for_shutdown(&stream);
             let reason = serve(signals, dup, handler(stream)).await;
             log!(info, "disconnected from {}: {reason}", connector.addr());
@@ -231,8 +250,40 @@ impl TcpClient {
             if done {
                 return Ok(());
             }
+            if connected_at.elapsed() >= pacing.initial() {
+                pacing.reset();
+                continue;
+            }
+            let delay = pacing.next_delay().unwrap_or_else(|| pacing.initial());
+            log!(
+                info,
+                "the connection to {} ended at once; reconnecting in {delay:?}",
+                connector.addr()
+            );
+            states.publish(ClientState::Retrying { delay });
+            if let Some(reason) = pause(signals, delay).await {
+                states.publish(ClientState::Disconnected { reason });
+                return Ok(());
+            }
         }
     }
+}
+
+/// Waits `delay` before the next connection. A stop or disconnect ends the wait early, with the
+/// reason to give up.
+async fn pause(signals: &Signals, delay: Duration) -> Option<DisconnectReason> {
+    let mut nap = time::sleep(delay);
+    poll_fn(|cx| {
+        let raised = signals.register(cx);
+        if raised & STOP != 0 {
+            return Poll::Ready(Some(DisconnectReason::Stopped));
+        }
+        if raised & DISCONNECT != 0 {
+            return Poll::Ready(Some(DisconnectReason::Requested));
+        }
+        Pin::new(&mut nap).poll(cx).map(|()| None)
+    })
+    .await
 }
 
 /// The connector's `connect()`, with its events turned into states as they
