@@ -78,27 +78,61 @@ async fn read_to_end(stream: &mut TcpStream) -> io::Result<Vec<u8>> {
     }
 }
 
+/// A client with retry on, running on this loop against `listener`, its handler reading each
+/// connection to the end; its states recorded from now on.
+struct Retrying {
+    handle: mudu::net::ClientHandle,
+    states: Subscription<ClientState>,
+    recorder: mudu::JoinHandle<Vec<(u64, ClientState)>>,
+    running: mudu::JoinHandle<Result<(), mudu::net::ConnectError>>,
+    runs: Rc<Cell<usize>>,
+}
+
+fn retrying_client(listener: &TcpListener) -> Retrying {
+    let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
+    let handle = client.handle();
+    let recorder = record(handle.states(), Instant::now());
+    let states = handle.states();
+    let runs = Rc::new(Cell::new(0));
+    let counted = runs.clone();
+    let running = mudu::spawn(async move {
+        let result = client
+            .run(|mut stream| {
+                counted.set(counted.get() + 1);
+                async move { read_to_end(&mut stream).await.map(drop) }
+            })
+            .await;
+        drop(client);
+        result
+    });
+    Retrying {
+        handle,
+        states,
+        recorder,
+        running,
+        runs,
+    }
+}
+
+/// The virtual times (ms) at which the client started connecting.
+fn connect_times(seen: &[(u64, ClientState)]) -> Vec<u64> {
+    seen.iter()
+        .filter(|(_, s)| matches!(s, ClientState::Connecting))
+        .map(|(at, _)| *at)
+        .collect()
+}
+
 #[test]
 fn a_server_closing_at_once_is_reconnected_on_the_backoff_schedule() {
     paused().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
-        let handle = client.handle();
-        let start = Instant::now();
-        let recorder = record(handle.states(), start);
-        let mut states = handle.states();
-        let runs = Rc::new(Cell::new(0));
-        let counted = runs.clone();
-        let running = mudu::spawn(async move {
-            let result = client
-                .run(|mut stream| {
-                    counted.set(counted.get() + 1);
-                    async move { read_to_end(&mut stream).await.map(drop) }
-                })
-                .await;
-            drop(client);
-            result
-        });
+        let Retrying {
+            handle,
+            mut states,
+            recorder,
+            running,
+            runs,
+        } = retrying_client(&listener);
 
         for _ in 0..3 {
             let (conn, _) = listener.accept().await.unwrap();
@@ -123,12 +157,7 @@ fn a_server_closing_at_once_is_reconnected_on_the_backoff_schedule() {
         expected.extend(["connecting", "connected", "stopped"].map(String::from));
         assert_eq!(names, expected);
         // Each connection ended at once, so each reconnect waited like a failed connect.
-        let connects: Vec<u64> = seen
-            .iter()
-            .filter(|(_, s)| matches!(s, ClientState::Connecting))
-            .map(|(at, _)| *at)
-            .collect();
-        assert_eq!(connects, [0, 500, 1500, 3500]);
+        assert_eq!(connect_times(&seen), [0, 500, 1500, 3500]);
     });
 }
 
@@ -136,18 +165,13 @@ fn a_server_closing_at_once_is_reconnected_on_the_backoff_schedule() {
 fn a_connection_that_lasted_is_reconnected_at_once() {
     paused().block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
-        let handle = client.handle();
-        let start = Instant::now();
-        let recorder = record(handle.states(), start);
-        let mut states = handle.states();
-        let running = mudu::spawn(async move {
-            let result = client
-                .run(|mut stream| async move { read_to_end(&mut stream).await.map(drop) })
-                .await;
-            drop(client);
-            result
-        });
+        let Retrying {
+            handle,
+            mut states,
+            recorder,
+            running,
+            ..
+        } = retrying_client(&listener);
         for _ in 0..2 {
             let (conn, _) = listener.accept().await.unwrap();
             // Up for longer than the schedule's initial delay: the server is fine, come back at once.
@@ -168,12 +192,7 @@ fn a_connection_that_lasted_is_reconnected_at_once() {
         }
         expected.extend(["connecting", "connected", "stopped"]);
         assert_eq!(names, expected);
-        let connects: Vec<u64> = seen
-            .iter()
-            .filter(|(_, s)| matches!(s, ClientState::Connecting))
-            .map(|(at, _)| *at)
-            .collect();
-        assert_eq!(connects, [0, 2000, 4000]);
+        assert_eq!(connect_times(&seen), [0, 2000, 4000]);
     });
 }
 
