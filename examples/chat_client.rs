@@ -9,7 +9,18 @@
 //! while it waits for yours.
 
 use mudu::net::TcpStream;
-use std::io::{BufRead, Write};
+use std::future::{poll_fn, Future};
+use std::io::{self, BufRead, Write};
+use std::pin::Pin;
+use std::task::Poll;
+
+/// Errors that mean the server already went away: not worth reporting once it has said goodbye.
+fn gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotConnected | io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+    )
+}
 
 fn main() {
     let target = std::env::args()
@@ -19,7 +30,7 @@ fn main() {
         let stream = TcpStream::connect(target.as_str()).await?;
         println!("connected to {}", stream.peer_addr()?);
         let (mut reader, mut writer) = stream.into_split();
-        let printing = mudu::spawn(async move {
+        let mut printing = mudu::spawn(async move {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = reader.read(&mut buf).await {
                 let mut out = std::io::stdout().lock();
@@ -28,23 +39,38 @@ fn main() {
             println!("the server closed the connection");
         });
         loop {
-            let line = mudu::spawn_blocking(|| {
+            let mut typed = mudu::spawn_blocking(|| {
                 let mut line = String::new();
                 std::io::stdin()
                     .lock()
                     .read_line(&mut line)
                     .map(|n| (n, line))
+            });
+            // Whichever comes first: your next line, or the server closing the connection (then
+            // there is nobody left to talk to, and the line being typed is abandoned).
+            let next = poll_fn(|cx| {
+                if Pin::new(&mut printing).poll(cx).is_ready() {
+                    return Poll::Ready(None);
+                }
+                Pin::new(&mut typed).poll(cx).map(Some)
             })
-            .await??;
-            match line {
+            .await;
+            let Some(typed) = next else {
+                return Ok(());
+            };
+            match typed?? {
                 (0, _) => break, // end of input: say goodbye with a half-close
-                (_, line) => writer.write_all(line.as_bytes()).await?,
-            }
-            if printing.is_finished() {
-                break;
+                (_, line) => match writer.write_all(line.as_bytes()).await {
+                    Ok(()) => {}
+                    Err(e) if gone(&e) => break,
+                    Err(e) => return Err(e),
+                },
             }
         }
-        writer.shutdown_write()?;
+        match writer.shutdown_write() {
+            Err(e) if !gone(&e) => return Err(e),
+            _ => {}
+        }
         let _ = printing.await;
         std::io::Result::Ok(())
     });

@@ -8,25 +8,51 @@
 //! One loop serves the whole room, so the room is a plain `Rc<RefCell<..>>`. Each member has an outbox
 //! (a [`Buffer`]) drained by its own writer task: a slow reader never blocks the others, muduo's
 //! "send from the loop, buffer what the socket cannot take yet".
+//!
+//! Memory stays bounded whatever the members do. A member that stops reading while the room talks
+//! is cut off once its outbox holds [`MAX_BACKLOG`] bytes (muduo's high-water mark), and one that
+//! sends a line longer than [`MAX_LINE`] is cut off too. A partial line is scanned for its end only
+//! in the bytes that arrived since the last scan.
 
 use mudu::net::{Buffer, OwnedWriteHalf, TcpListener, TcpStream};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 
-/// What one member has yet to receive, and the writer task waiting for it.
+/// The most bytes a member's outbox holds before the member is cut off.
+pub const MAX_BACKLOG: usize = 1 << 20;
+
+/// The longest line a member may send, end of line included.
+pub const MAX_LINE: usize = 64 << 10;
+
+/// What one member has yet to receive, and the member's two tasks waiting on it.
 #[derive(Default)]
 struct Outbox {
     pending: RefCell<Buffer>,
+    /// The writer task, waiting for lines (or for its write to finish).
     writer: Cell<Option<Waker>>,
+    /// The reader task, waiting for the member's input.
+    reader: Cell<Option<Waker>>,
+    /// The member left: the writer sends what is pending, then ends.
     closed: Cell<bool>,
+    /// The member is dropped: both tasks end at once, and what is pending is discarded.
+    cut: Cell<bool>,
 }
 
 impl Outbox {
     fn push(&self, line: &[u8]) {
-        self.pending.borrow_mut().append(line);
+        if self.cut.get() {
+            return;
+        }
+        let mut pending = self.pending.borrow_mut();
+        if pending.readable_bytes() + line.len() > MAX_BACKLOG {
+            drop(pending);
+            return self.cut_off();
+        }
+        pending.append(line);
         if let Some(w) = self.writer.take() {
             w.wake();
         }
@@ -37,6 +63,30 @@ impl Outbox {
         if let Some(w) = self.writer.take() {
             w.wake();
         }
+    }
+
+    fn cut_off(&self) {
+        self.cut.set(true);
+        self.pending.borrow_mut().retrieve_all();
+        for slot in [&self.writer, &self.reader] {
+            if let Some(w) = slot.take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Runs `io` to its end, unless the member is cut off first (then `None`). `slot` is where the
+    /// calling task leaves its waker.
+    async fn unless_cut<F: Future>(&self, slot: &Cell<Option<Waker>>, io: F) -> Option<F::Output> {
+        let mut io = pin!(io);
+        poll_fn(|cx| {
+            if self.cut.get() {
+                return Poll::Ready(None);
+            }
+            slot.set(Some(cx.waker().clone()));
+            io.as_mut().poll(cx).map(Some)
+        })
+        .await
     }
 }
 
@@ -78,14 +128,24 @@ async fn member(room: Rc<Room>, stream: TcpStream) {
     let (mut reader, writer) = stream.into_split();
     let writing = mudu::spawn(write_out(writer, outbox.clone()));
     let mut inbound = Buffer::new();
+    // How much of `inbound` is known to hold no end of line.
+    let mut scanned = 0;
     let mut chunk = [0u8; 4096];
-    while let Ok(n @ 1..) = reader.read(&mut chunk).await {
+    while let Some(Ok(n @ 1..)) = outbox
+        .unless_cut(&outbox.reader, reader.read(&mut chunk))
+        .await
+    {
         inbound.append(&chunk[..n]);
-        while let Some(eol) = inbound.find_eol() {
+        while let Some(eol) = inbound.find_eol_from(scanned) {
             let line = inbound.retrieve_as_vec(eol + 1);
+            scanned = 0;
             for other in room.members.borrow().values() {
                 other.push(&line);
             }
+        }
+        scanned = inbound.readable_bytes();
+        if scanned >= MAX_LINE {
+            outbox.cut_off();
         }
     }
     room.members.borrow_mut().remove(&id);
@@ -97,7 +157,9 @@ async fn write_out(mut writer: OwnedWriteHalf, outbox: Rc<Outbox>) {
     loop {
         let data = poll_fn(|cx| {
             let mut pending = outbox.pending.borrow_mut();
-            if !pending.is_empty() {
+            if outbox.cut.get() {
+                Poll::Ready(None)
+            } else if !pending.is_empty() {
                 Poll::Ready(Some(pending.retrieve_all_as_vec()))
             } else if outbox.closed.get() {
                 Poll::Ready(None)
@@ -107,8 +169,12 @@ async fn write_out(mut writer: OwnedWriteHalf, outbox: Rc<Outbox>) {
             }
         })
         .await;
-        match data {
-            Some(data) if writer.write_all(&data).await.is_ok() => {}
+        let Some(data) = data else { return };
+        match outbox
+            .unless_cut(&outbox.writer, writer.write_all(&data))
+            .await
+        {
+            Some(Ok(())) => {}
             _ => return,
         }
     }
