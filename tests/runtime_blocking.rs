@@ -1,8 +1,11 @@
 //! The blocking pool seen from a loop: results, panics, concurrency, and a loop that keeps running while a
 //! job blocks.
 
+mod util;
+
 use mudu::task::yield_now;
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 use std::sync::{mpsc, Arc, Barrier};
 
@@ -141,4 +144,42 @@ fn a_paused_clock_waits_for_a_blocking_job() {
         std::time::Duration::ZERO,
         "the virtual clock must not move"
     );
+}
+
+#[test]
+fn a_job_nobody_awaits_yet_holds_no_paused_clock_back() {
+    // The job waits for a value the loop sends only after a virtual second: the clock must move.
+    let got = util::finishes("a job waiting on virtual time", 30, || {
+        let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let (tx, rx) = mpsc::channel::<u32>();
+            let job = mudu::spawn_blocking(move || rx.recv().unwrap());
+            mudu::time::sleep(std::time::Duration::from_secs(1)).await;
+            tx.send(7).unwrap();
+            job.await.unwrap()
+        })
+    });
+    assert_eq!(got, 7);
+}
+
+#[test]
+fn a_dropped_handle_holds_no_paused_clock_back() {
+    util::finishes("a detached job", 30, || {
+        let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+        let (tx, rx) = mpsc::channel::<()>();
+        rt.block_on(async move {
+            // Awaited once, then given up: a long job nobody waits for any more.
+            let mut job = mudu::spawn_blocking(move || {
+                let _ = rx.recv();
+            });
+            std::future::poll_fn(|cx| {
+                assert!(std::pin::Pin::new(&mut job).poll(cx).is_pending());
+                std::task::Poll::Ready(())
+            })
+            .await;
+            drop(job);
+            mudu::time::sleep(std::time::Duration::from_secs(1)).await;
+        });
+        drop(tx);
+    });
 }

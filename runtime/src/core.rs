@@ -165,9 +165,9 @@ impl Core {
         let mut timeout = if busy {
             Some(Duration::ZERO)
         } else if paused && self.shared.blocking_in_flight() {
-            // A job on the blocking pool is about to wake a task: wait for it in real time, however
-            // long it takes, rather than jump the clock past a timeout that guards it. Its end wakes
-            // the poll.
+            // A task awaits a job on the blocking pool, whose result is about to wake it: wait for it
+            // in real time, however long it takes, rather than jump the clock past a timeout that
+            // guards it. The job's end (or the handle's drop) wakes the poll.
             None
         } else if paused {
             match (self.time.has_timers(), self.reactor.has_waiters()) {

@@ -20,8 +20,8 @@ pub(crate) struct Shared {
     pub(crate) parker: Parker,
     /// Keeps this `Shared` alive for the loop's tasks that hold no `Arc` of their own (task/anchor.rs).
     pub(crate) anchor: Anchor,
-    /// Jobs that tasks of this loop handed to the blocking pool and that have not ended. While one
-    /// runs, a paused clock does not jump: the job's result is about to wake a task (see `core.rs`).
+    /// Jobs on the blocking pool that tasks of this loop await and that have not ended. While there is
+    /// one, a paused clock does not jump: the job's result is about to wake a task (see `core.rs`).
     blocking: AtomicUsize,
     /// Wakes the loop's `epoll_wait` (an eventfd registered with the loop's `mio::Poll`).
     waker: mio::Waker,
@@ -38,13 +38,13 @@ impl Shared {
         }
     }
 
-    /// Loop thread: a task of this loop handed a job to the blocking pool.
+    /// Loop thread: a task of this loop awaits a job on the blocking pool.
     pub(crate) fn blocking_started(&self) {
         self.blocking.fetch_add(1, Relaxed);
     }
 
-    /// Any thread: a job counted by [`blocking_started`](Self::blocking_started) ended (its result, if
-    /// anyone waits for it, is already delivered). Wakes the loop so a paused clock reconsiders.
+    /// Any thread: a job counted by [`blocking_started`](Self::blocking_started) ended (its result is
+    /// already delivered), or its handle was dropped. Wakes the loop so a paused clock reconsiders.
     pub(crate) fn blocking_finished(&self) {
         // Published by the notification's swap in `unpark`: the loop reads the count after its own
         // swap in `begin_park` (parker.rs), so it sees this decrement or gets the wake-up.
@@ -52,7 +52,8 @@ impl Shared {
         self.unpark();
     }
 
-    /// Loop thread: whether a job counted by [`blocking_started`](Self::blocking_started) still runs.
+    /// Loop thread: whether a job counted by [`blocking_started`](Self::blocking_started) is still
+    /// awaited.
     pub(crate) fn blocking_in_flight(&self) -> bool {
         self.blocking.load(Relaxed) > 0
     }

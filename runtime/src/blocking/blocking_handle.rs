@@ -16,6 +16,7 @@
 //!     taken once by the handle               taken by the Completer, woken outside the lock
 //! ```
 
+use crate::shared::Shared as LoopShared;
 use crate::task::JoinError;
 use std::fmt;
 use std::future::Future;
@@ -28,6 +29,28 @@ struct Slot<R> {
     /// Set once the completer has delivered (or given up); the handle then knows no wake will follow.
     done: bool,
     waker: Option<Waker>,
+    /// Held from the first pending poll on a loop's thread until the job ends or the handle is
+    /// dropped: that loop counts the job meanwhile, and its paused clock waits for it.
+    awaited: Option<Awaited>,
+}
+
+/// A job that a task of the loop behind it awaits.
+struct Awaited(Arc<LoopShared>);
+
+impl Awaited {
+    /// Counts the job on the current thread's loop, if the thread runs one.
+    fn on_current_loop() -> Option<Awaited> {
+        crate::context::with_core(|core| {
+            core.shared.blocking_started();
+            Awaited(Arc::clone(&core.shared))
+        })
+    }
+}
+
+impl Drop for Awaited {
+    fn drop(&mut self) {
+        self.0.blocking_finished();
+    }
 }
 
 type Shared<R> = Arc<Mutex<Slot<R>>>;
@@ -43,6 +66,7 @@ pub(super) fn pair<R>() -> (Completer<R>, BlockingHandle<R>) {
         result: None,
         done: false,
         waker: None,
+        awaited: None,
     }));
     (
         Completer {
@@ -76,15 +100,17 @@ impl<R> Drop for Completer<R> {
 }
 
 fn deliver<R>(slot: &Mutex<Slot<R>>, result: Result<R, JoinError>) {
-    let waker = {
+    let (waker, awaited) = {
         let mut slot = lock(slot);
         slot.result = Some(result);
         slot.done = true;
-        slot.waker.take()
+        (slot.waker.take(), slot.awaited.take())
     };
     if let Some(waker) = waker {
         waker.wake();
     }
+    // Only now may the loop's paused clock move on: the task the result wakes is queued already.
+    drop(awaited);
 }
 
 /// The result of a job handed to the blocking pool by [`spawn_blocking`](crate::spawn_blocking).
@@ -134,7 +160,18 @@ impl<R> Future for BlockingHandle<R> {
             Some(waker) => waker.clone_from(cx.waker()),
             None => slot.waker = Some(cx.waker().clone()),
         }
+        if slot.awaited.is_none() {
+            slot.awaited = Awaited::on_current_loop();
+        }
         Poll::Pending
+    }
+}
+
+impl<R> Drop for BlockingHandle<R> {
+    fn drop(&mut self) {
+        // Nobody waits for the job any more: the loop's paused clock need not either.
+        let awaited = lock(&self.slot).awaited.take();
+        drop(awaited);
     }
 }
 

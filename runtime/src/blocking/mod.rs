@@ -23,20 +23,20 @@
 //! - A job's panic is caught on the worker and delivered as a [`JoinError`] for which
 //!   `is_panic()` holds; the worker lives on.
 //! - Jobs cannot be cancelled once submitted; dropping the handle only discards the result.
-//! - A job submitted from a loop thread is counted by that loop until it ends: while one runs, the
-//!   loop's paused clock does not jump (docs/timer.md, "When the paused clock jumps").
+//! - While a task awaits a job's handle (its poll returned `Pending`), the task's loop counts the job,
+//!   until the job ends or the handle is dropped: meanwhile the loop's paused clock does not jump
+//!   (docs/timer.md, "When the paused clock jumps"). A job nobody awaits holds no clock back.
 
 mod blocking_handle;
 mod pool;
 
 pub use blocking_handle::BlockingHandle;
 
-use crate::shared::Shared;
 use crate::task::JoinError;
 use pool::Pool;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The most worker threads the process-wide pool runs at once.
@@ -76,34 +76,14 @@ where
     R: Send + 'static,
 {
     let (completer, handle) = blocking_handle::pair();
-    // Submitted from a loop: that loop counts the job while it runs, so a paused clock waits for it.
-    let in_flight = crate::context::with_core(|core| InFlight::new(&core.shared));
     let job = Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panic);
         completer.complete(result);
-        drop(in_flight);
     });
     let _ = SUBMITTED_HERE.try_with(|n| n.set(n.get() + 1));
     POOL.get_or_init(|| Pool::new(MAX_THREADS, KEEP_ALIVE))
         .submit(job);
     handle
-}
-
-/// A blocking job counted by the loop that submitted it, from submission until the job ends or is
-/// dropped unrun.
-struct InFlight(Arc<Shared>);
-
-impl InFlight {
-    fn new(shared: &Arc<Shared>) -> InFlight {
-        shared.blocking_started();
-        InFlight(Arc::clone(shared))
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.blocking_finished();
-    }
 }
 
 /// How many jobs the calling thread has handed to the blocking pool so far.
