@@ -10,9 +10,11 @@
 //! "send from the loop, buffer what the socket cannot take yet".
 //!
 //! Memory stays bounded whatever the members do. A member that stops reading while the room talks
-//! is cut off once its outbox holds [`MAX_BACKLOG`] bytes (muduo's high-water mark), and one that
-//! sends a line longer than [`MAX_LINE`] is cut off too. A partial line is scanned for its end only
-//! in the bytes that arrived since the last scan.
+//! is cut off once its outbox holds [`MAX_BACKLOG`] bytes (muduo's high-water mark; with the batch
+//! its writer is sending, a member costs at most about twice that), and one that sends a line
+//! longer than [`MAX_LINE`] is cut off too. A partial line is scanned for its end only in the bytes
+//! that arrived since the last scan. After each chunk it reads, a member's task lets the others
+//! run, so the writers drain what the chunk queued before a fast sender adds more.
 
 use mudu::net::{Buffer, OwnedWriteHalf, TcpListener, TcpStream};
 use std::cell::{Cell, RefCell};
@@ -137,6 +139,10 @@ async fn member(room: Rc<Room>, stream: TcpStream) {
     {
         inbound.append(&chunk[..n]);
         while let Some(eol) = inbound.find_eol_from(scanned) {
+            if eol >= MAX_LINE {
+                outbox.cut_off();
+                break;
+            }
             let line = inbound.retrieve_as_vec(eol + 1);
             scanned = 0;
             for other in room.members.borrow().values() {
@@ -147,6 +153,7 @@ async fn member(room: Rc<Room>, stream: TcpStream) {
         if scanned >= MAX_LINE {
             outbox.cut_off();
         }
+        mudu::task::yield_now().await;
     }
     room.members.borrow_mut().remove(&id);
     outbox.close();

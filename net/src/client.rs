@@ -190,8 +190,10 @@ impl TcpClient {
     /// is done: the handler returned and retry is off, or
     /// [`ClientHandle::disconnect`] or [`ClientHandle::stop`] was called.
     /// With retry on, a connection that ends (the handler returns, with
-    /// `Ok` or an error) is followed at once by a new connecting phase with
-    /// a fresh backoff.
+    /// `Ok` or an error) is followed by a new connecting phase with a fresh
+    /// backoff: at once if the connection lasted at least the backoff's
+    /// initial delay, else after the pacing schedule's next delay (see the
+    /// module docs).
     ///
     /// The handler's error does not end `run`; it is reported as
     /// [`DisconnectReason::Error`].

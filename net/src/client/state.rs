@@ -5,7 +5,8 @@
 //! ```text
 //!   Connecting --refused--> Retrying{delay} --> Connecting --> Connected{local, peer}
 //!        ^                                                          |
-//!        |   retry on: reconnect at once, fresh backoff             v
+//!        |   retry on: reconnect, fresh backoff (after Retrying     v
+//!        |   {delay} if the connection ended at once)               |
 //!        +--------------------------------------------- Disconnected{reason}
 //!                                                                   |
 //!                          retry off, stop(), disconnect(), gave up: run() returns
@@ -28,7 +29,8 @@ use crate::ConnectErrorKind;
 pub enum ClientState {
     /// An attempt to connect starts now.
     Connecting,
-    /// The attempt failed; the next starts after `delay`.
+    /// The attempt failed, or the connection ended as soon as it was made;
+    /// the next attempt starts after `delay`.
     Retrying {
         /// The wait, on the runtime's clock.
         delay: Duration,
