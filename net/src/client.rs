@@ -66,7 +66,7 @@ use std::future::{poll_fn, Future};
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
@@ -274,18 +274,11 @@ impl TcpClient {
 /// Waits `delay` before the next connection. A stop or disconnect ends the wait early, with the
 /// reason to give up.
 async fn pause(signals: &Signals, delay: Duration) -> Option<DisconnectReason> {
-    let mut nap = time::sleep(delay);
-    poll_fn(|cx| {
-        let raised = signals.register(cx);
-        if raised & STOP != 0 {
-            return Poll::Ready(Some(DisconnectReason::Stopped));
-        }
-        if raised & DISCONNECT != 0 {
-            return Poll::Ready(Some(DisconnectReason::Requested));
-        }
-        Pin::new(&mut nap).poll(cx).map(|()| None)
-    })
-    .await
+    match signals.until(STOP | DISCONNECT, time::sleep(delay)).await {
+        Ok(()) => None,
+        Err(raised) if raised & STOP != 0 => Some(DisconnectReason::Stopped),
+        Err(_disconnect) => Some(DisconnectReason::Requested),
+    }
 }
 
 /// The connector's `connect()`, with its events turned into states as they

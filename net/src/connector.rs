@@ -47,12 +47,9 @@ pub use event::ConnectorEvent;
 pub use handle::ConnectorHandle;
 
 use std::fmt;
-use std::future::{poll_fn, Future};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 use mudu_timer::time::{self, Instant};
@@ -205,7 +202,7 @@ impl Connector {
             let result = match self.make_socket(attempt) {
                 Ok(socket) => {
                     let attempt_future = one_attempt(addr, socket, attempt, self.connect_timeout);
-                    match until(&self.signals, STOP, attempt_future).await {
+                    match self.signals.until(STOP, attempt_future).await {
                         Ok(result) => result,
                         // The attempt future dropped in `until`: its socket is closed.
                         Err(_stop) => return Err(self.stopped(attempt)),
@@ -246,7 +243,7 @@ impl Connector {
             };
             log!(info, "{event}");
             self.publish(event);
-            match until(&self.signals, STOP | RESTART, time::sleep(delay)).await {
+            match self.signals.until(STOP | RESTART, time::sleep(delay)).await {
                 Ok(()) => {}
                 Err(raised) if raised & STOP != 0 => return Err(self.stopped(attempt)),
                 Err(_restart) => {
@@ -324,22 +321,6 @@ async fn one_attempt(
             Err(_elapsed) => Err(ConnectError::timed_out(addr, attempt)),
         },
     }
-}
-
-/// Runs `future` until it finishes (`Ok`) or a bit of `mask` is raised
-/// (`Err(raised bits)`, and the future is dropped). The bits are checked
-/// before each poll of `future`, so a command that arrived with the event
-/// that would finish it wins.
-async fn until<F: Future>(signals: &Signals, mask: u8, future: F) -> Result<F::Output, u8> {
-    let mut future = pin!(future);
-    poll_fn(|cx| {
-        let raised = signals.register(cx) & mask;
-        if raised != 0 {
-            return Poll::Ready(Err(raised));
-        }
-        future.as_mut().poll(cx).map(Ok)
-    })
-    .await
 }
 
 /// A failure to prepare the socket, by the errno table where it has an

@@ -26,9 +26,11 @@
 //! - The waker is woken after the slot's lock is released, so a waker may
 //!   run any code.
 
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// Shared command bits and the waker of the future that serves them.
 #[derive(Clone, Debug, Default)]
@@ -92,6 +94,22 @@ impl Signals {
             }
         }
         self.get()
+    }
+
+    /// Runs `future` until it finishes (`Ok`) or a bit of `mask` is raised
+    /// (`Err(raised bits)`, and the future is dropped). The bits are checked
+    /// before each poll of `future`, so a command that arrived with the event
+    /// that would finish it wins. This is the served future's wait.
+    pub(crate) async fn until<F: Future>(&self, mask: u8, future: F) -> Result<F::Output, u8> {
+        let mut future = pin!(future);
+        poll_fn(|cx| {
+            let raised = self.register(cx) & mask;
+            if raised != 0 {
+                return Poll::Ready(Err(raised));
+            }
+            future.as_mut().poll(cx).map(Ok)
+        })
+        .await
     }
 }
 
