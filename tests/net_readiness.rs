@@ -4,19 +4,11 @@
 
 mod util;
 
-use mudu::net::{TcpListener, TcpStream};
+use mudu::net::TcpStream;
 use std::io;
 use std::os::fd::AsRawFd;
 
-/// A connected pair on loopback: (client, server).
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, _) = listener.accept().await.unwrap();
-    (client, server)
-}
+use util::tcp_pair as pair;
 
 /// Turns on software transmit timestamps: every send then queues an entry in the socket's error
 /// queue, and the loop sees `EPOLLERR` although nothing failed.

@@ -4,23 +4,14 @@
 mod util;
 
 use futures_util::future::join;
-use mudu::net::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpStream};
+use mudu::net::{OwnedReadHalf, OwnedWriteHalf, TcpStream};
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A connected pair on loopback: (client, server).
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let client = TcpStream::connect(listener.local_addr().unwrap())
-        .await
-        .unwrap();
-    let (server, peer) = listener.accept().await.unwrap();
-    assert_eq!(peer, client.local_addr().unwrap());
-    (client, server)
-}
+use util::tcp_pair as pair;
 
 /// Polls `future` once with a waker that does nothing.
 fn poll_once<F: Future>(future: std::pin::Pin<&mut F>) -> Poll<F::Output> {

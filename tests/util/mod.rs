@@ -96,3 +96,14 @@ pub fn finishes<T: Send + 'static>(
         Err(_) => panic!("{what}: not finished after {secs} s (the loop is stuck)"),
     }
 }
+
+/// A connected pair of mudu streams on loopback: (client, server).
+pub async fn tcp_pair() -> (mudu::net::TcpStream, mudu::net::TcpStream) {
+    let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let client = mudu::net::TcpStream::connect(listener.local_addr().unwrap())
+        .await
+        .unwrap();
+    let (server, peer) = listener.accept().await.unwrap();
+    assert_eq!(peer, client.local_addr().unwrap());
+    (client, server)
+}
