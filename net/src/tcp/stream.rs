@@ -265,17 +265,7 @@ impl TcpStream {
         let event = registration
             .try_ready(Direction::Read)?
             .ok_or(io::ErrorKind::WouldBlock)?;
-        match self.read_once(buf) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                registration.clear_readiness(event);
-                Err(e)
-            }
-            Ok(n) if n > 0 && n < buf.len() => {
-                registration.clear_drained(event);
-                Ok(n)
-            }
-            result => result,
-        }
+        self.read_settled(event, buf)
     }
 
     /// Writes once without waiting; see [`try_read`](Self::try_read).
@@ -285,17 +275,9 @@ impl TcpStream {
         let event = registration
             .try_ready(Direction::Write)?
             .ok_or(io::ErrorKind::WouldBlock)?;
-        match self.sock().send_with_flags(buf, libc::MSG_NOSIGNAL) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                registration.clear_readiness(event);
-                Err(e)
-            }
-            Ok(n) if n < buf.len() => {
-                registration.clear_drained(event);
-                Ok(n)
-            }
-            result => result,
-        }
+        self.send_settled(event, buf.len(), || {
+            self.sock().send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
     }
 
     /// Half-closes the connection: sends a FIN, after which the peer reads

@@ -16,7 +16,7 @@ use std::io::{self, IoSlice, Read};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use mudu_runtime::io::Direction;
+use mudu_runtime::io::{Direction, ReadyEvent};
 use socket2::SockRef;
 
 use super::TcpStream;
@@ -97,10 +97,47 @@ impl TcpStream {
         inline_poll(move |cx| self.poll_peek_priv(cx, buf))
     }
 
+    /// One read with the readiness `event` in hand, readiness cleared by the module's rules:
+    /// `WouldBlock` forgets the whole event, a short read only that the socket was readable.
     #[inline]
-    pub(super) fn read_once(&self, buf: &mut [u8]) -> io::Result<usize> {
+    pub(super) fn read_settled(&self, event: ReadyEvent, buf: &mut [u8]) -> io::Result<usize> {
         let mut stream: &mio::net::TcpStream = self.io.get_ref();
-        stream.read(buf)
+        let registration = self.io.registration();
+        match stream.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                registration.clear_readiness(event);
+                Err(e)
+            }
+            Ok(n) if n > 0 && n < buf.len() => {
+                registration.clear_drained(event);
+                Ok(n)
+            }
+            result => result,
+        }
+    }
+
+    /// One `send` of `total` bytes with the readiness `event` in hand, readiness cleared by the
+    /// module's rules: `WouldBlock` forgets the whole event, a partial write only that the socket was
+    /// writable.
+    #[inline]
+    pub(super) fn send_settled(
+        &self,
+        event: ReadyEvent,
+        total: usize,
+        send: impl FnOnce() -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let registration = self.io.registration();
+        match send() {
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                registration.clear_readiness(event);
+                Err(e)
+            }
+            Ok(n) if n < total => {
+                registration.clear_drained(event);
+                Ok(n)
+            }
+            result => result,
+        }
     }
 
     #[inline]
@@ -128,14 +165,8 @@ impl TcpStream {
         let registration = self.io.registration();
         loop {
             let event = ready!(registration.poll_read_ready(cx))?;
-            match self.read_once(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    registration.clear_readiness(event)
-                }
-                Ok(n) if n > 0 && n < buf.len() => {
-                    registration.clear_drained(event);
-                    return Poll::Ready(Ok(n));
-                }
+            match self.read_settled(event, buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
         }
@@ -195,14 +226,8 @@ impl TcpStream {
         let sock = self.sock();
         loop {
             let event = ready!(registration.poll_write_ready(cx))?;
-            match send(&sock) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    registration.clear_readiness(event)
-                }
-                Ok(n) if n < total => {
-                    registration.clear_drained(event);
-                    return Poll::Ready(Ok(n));
-                }
+            match self.send_settled(event, total, || send(&sock)) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
             }
         }
