@@ -210,3 +210,22 @@ fn futures_executor_block_on<F: std::future::Future>(future: F) -> F::Output {
         std::thread::park();
     }
 }
+
+#[test]
+fn connect_timeout_too_long_to_represent_means_no_deadline() {
+    util::finishes("connect_timeout with Duration::MAX", 30, || {
+        mudu::block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let stream = TcpStream::connect_timeout(addr, Duration::MAX)
+                .await
+                .unwrap();
+            assert_eq!(stream.peer_addr().unwrap(), addr);
+            drop(listener);
+            let err = TcpStream::connect_timeout(addr, Duration::MAX)
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind(), ConnectErrorKind::Refused);
+        })
+    });
+}

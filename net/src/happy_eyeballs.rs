@@ -170,7 +170,8 @@ where
             };
             started += 1;
             last = Some(addr);
-            next_start.reset(Instant::now() + attempt_delay);
+            // A fresh sleep rather than `reset(now + delay)`: it saturates a delay too long to add.
+            next_start = sleep(attempt_delay);
             let mut fresh = Box::pin(attempt(addr, started));
             match fresh.as_mut().poll(cx) {
                 Poll::Ready(Ok(won)) => {

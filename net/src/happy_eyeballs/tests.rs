@@ -194,6 +194,17 @@ fn a_failure_starts_the_next_attempt_at_once() {
 }
 
 #[test]
+fn a_delay_too_long_to_add_to_the_clock_waits_only_for_failures() {
+    // `Duration::from_millis(u64::MAX)` is past anything an `Instant` holds: no next attempt is ever
+    // due by time, so each one starts when the one before it fails.
+    let (v6, v4) = (a("[::a]:80"), a("10.0.0.1:80"));
+    let out = run(&[(v6, fail(10)), (v4, ok(5))], u64::MAX, None);
+    assert_eq!(out.result, Ok((v4, 2)));
+    assert_eq!(start_times(&out.log), [0, 10]);
+    assert_eq!(out.at, 15);
+}
+
+#[test]
 fn the_delay_counts_from_the_latest_start() {
     let (w, x, y) = (a("10.0.0.1:80"), a("10.0.0.2:80"), a("10.0.0.3:80"));
     let out = run(&[(w, fail(100)), (x, hang()), (y, ok(10))], 250, None);

@@ -113,7 +113,8 @@ impl TcpStream {
 
     /// [`TcpStream::connect`] within `timeout` on the runtime's clock, resolution included; past it the
     /// attempts' sockets are closed and the error's kind is
-    /// [`TimedOut`](crate::ConnectErrorKind::TimedOut).
+    /// [`TimedOut`](crate::ConnectErrorKind::TimedOut). A `timeout` too long for the clock to hold
+    /// (`Duration::MAX`, say) sets no deadline.
     ///
     /// ```
     /// use mudu_net::{ConnectErrorKind, TcpListener, TcpStream};
@@ -136,8 +137,9 @@ impl TcpStream {
         target: A,
         timeout: Duration,
     ) -> Result<TcpStream, ConnectError> {
-        let deadline = mudu_timer::time::Instant::now() + timeout;
-        connect_target(&target, Some(deadline)).await
+        // A timeout too long to represent (`Duration::MAX`, say) means no deadline at all.
+        let deadline = mudu_timer::time::Instant::now().checked_add(timeout);
+        connect_target(&target, deadline).await
     }
 
     /// Wraps a connected mio stream, registering it with the current loop.
