@@ -1,5 +1,7 @@
 //! `TcpServer`: connections on the accepting loop or spread over a pool of loops.
 
+mod util;
+
 use mudu::net::TcpServer;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -73,18 +75,31 @@ fn a_pool_serves_connections_round_robin() {
 
 #[test]
 fn dropping_the_server_closes_the_connections_of_its_pool() {
-    mudu::block_on(async {
+    util::finishes("dropping a pooled server", 30, || dropping_serve_closes(2));
+}
+
+#[test]
+fn dropping_the_server_closes_the_connections_on_its_own_loop() {
+    util::finishes("dropping a server with no pool", 30, || {
+        dropping_serve_closes(0)
+    });
+}
+
+/// Serves one connection whose handler never returns, aborts `serve`, and checks that the client sees
+/// the connection close.
+fn dropping_serve_closes(threads: usize) {
+    mudu::block_on(async move {
         let server = TcpServer::bind("127.0.0.1:0")
             .await
             .unwrap()
-            .threads(2)
+            .threads(threads)
             .unwrap();
         let addr = server.local_addr().unwrap();
         let (started, has_started) = std::sync::mpsc::channel::<()>();
         let serving = mudu::spawn(server.serve(move |stream, _| {
             let started = started.clone();
             async move {
-                // Holds the connection until its loop stops.
+                // Holds the connection until `serve` ends.
                 let _stream = stream;
                 started.send(()).unwrap();
                 std::future::pending::<()>().await;
@@ -96,7 +111,7 @@ fn dropping_the_server_closes_the_connections_of_its_pool() {
             // Blocks until the server side closes.
             c.read(&mut buf).unwrap()
         });
-        // The connection's handler runs on a pool loop; then stop everything.
+        // Once the connection's handler runs, stop everything.
         mudu::spawn_blocking(move || has_started.recv().unwrap())
             .await
             .unwrap();

@@ -5,16 +5,20 @@
 //! loops ([`TcpServer::threads`]), connections go round-robin to the pool's loops: the accepted socket
 //! travels as a plain std socket, registered with no loop, and the mudu stream and the handler's future
 //! are built on the target loop, so the handler need not be `Send`, only the closure that makes it.
-//! Dropping the `serve` future (or the server) closes the listener, stops the pool's loops and drops the
-//! connections they serve.
+//! Dropping the `serve` future (or the server) closes the listener and drops every connection it
+//! accepted: with a pool, by stopping the pool's loops; without one, by aborting the handler tasks, whose
+//! futures drop on the loop's next turn.
 //!
 //! ```text
 //!   serve() on the base loop           pool loop k = next()
 //!   accept_std() ── std socket ──────► TcpStream::from_std ─► handler(stream, peer).await
 //! ```
 
+mod handlers;
+
 use crate::log::log;
 use crate::{TcpListener, TcpStream, ToSocketAddrs};
+use handlers::Handlers;
 use mudu_runtime::LoopPool;
 use std::fmt;
 use std::future::Future;
@@ -97,7 +101,9 @@ impl TcpServer {
     }
 
     /// Accepts connections until dropped, running `handler(stream, peer)` for each on the loop that owns
-    /// it. A connection that fails before the handler starts is dropped.
+    /// it. A connection that fails before the handler starts is dropped. The handlers end with `serve`:
+    /// when it is dropped or returns an error, every connection it accepted is dropped too (a handler's
+    /// future is dropped wherever it was waiting).
     ///
     /// Running out of descriptors or memory does not end it: the listener sheds its backlog and backs off
     /// (see [`TcpListener::accept`]), and the error is logged.
@@ -110,13 +116,14 @@ impl TcpServer {
         F: Future<Output = ()> + 'static,
     {
         let handler = Arc::new(handler);
+        let mut handlers = Handlers::new();
         loop {
             match &self.pool {
                 // Registering a connection can fail on its own (epoll's watch limit): that drops the
                 // connection, not the server.
                 None => match self.listener.accept_mio().await {
                     Ok((stream, peer)) => match TcpStream::from_mio(stream) {
-                        Ok(stream) => drop(mudu_runtime::spawn(handler(stream, peer))),
+                        Ok(stream) => handlers.spawn(handler(stream, peer)),
                         Err(e) => log!(warn, "dropping connection from {peer}: {e}"),
                     },
                     Err(e) => survive(e)?,
