@@ -229,3 +229,63 @@ fn connect_timeout_too_long_to_represent_means_no_deadline() {
         })
     });
 }
+
+#[test]
+fn a_dual_stack_socket_reaches_an_ipv4_peer_through_its_mapped_address() {
+    mudu::block_on(async {
+        let Ok(socket) = TcpSocket::new_v6() else {
+            eprintln!("skipped: no IPv6 here");
+            return;
+        };
+        if socket.only_v6().unwrap() {
+            eprintln!("skipped: IPv6 sockets are v6-only here");
+            return;
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut stream = socket.connect(addr).await.unwrap();
+        let (mut accepted, _) = listener.accept().await.unwrap();
+        let mapped = SocketAddr::new(
+            match addr.ip() {
+                std::net::IpAddr::V4(v4) => v4.to_ipv6_mapped().into(),
+                std::net::IpAddr::V6(_) => unreachable!(),
+            },
+            addr.port(),
+        );
+        assert_eq!(stream.peer_addr().unwrap(), mapped);
+        stream.write_all(b"ping").await.unwrap();
+        let mut buf = [0u8; 4];
+        accepted.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"ping");
+    });
+}
+
+#[test]
+fn a_v6_only_socket_fails_for_an_ipv4_peer_and_says_it_will_not_work_later() {
+    mudu::block_on(async {
+        let Ok(socket) = TcpSocket::new_v6() else {
+            eprintln!("skipped: no IPv6 here");
+            return;
+        };
+        socket.set_only_v6(true).unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let err = socket.connect(addr).await.unwrap_err();
+        assert_eq!(err.kind(), ConnectErrorKind::UnsupportedFamily);
+        assert!(!err.is_retryable());
+        assert_eq!(err.addr(), addr);
+    });
+}
+
+#[test]
+fn an_ipv4_socket_fails_for_an_ipv6_peer_and_says_it_will_not_work_later() {
+    mudu::block_on(async {
+        let socket = TcpSocket::new_v4().unwrap();
+        let err = socket
+            .connect("[::1]:9".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ConnectErrorKind::UnsupportedFamily);
+        assert!(!err.is_retryable());
+    });
+}

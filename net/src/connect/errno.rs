@@ -34,7 +34,10 @@
 //!   same kind of passing condition.
 //! - `EINVAL`: on Linux a `blackhole` route makes `connect()` fail with
 //!   `EINVAL`. The address and its length are always well formed here (they
-//!   come from a `SocketAddr`), so `EINVAL` speaks about the route, and routes
+//!   come from a `SocketAddr`, and an IPv4 address given for a caller's
+//!   dual-stack IPv6 socket is dialled in its IPv4-mapped form, while a
+//!   v6-only socket fails with `EAFNOSUPPORT` before `connect()`), so
+//!   `EINVAL` speaks about the route, and routes
 //!   change (a failover, a VPN coming up). One `EINVAL` that cannot heal is an
 //!   IPv6 link-local address without a scope id; the retry loop's attempts
 //!   limit or deadline bounds that case.

@@ -53,16 +53,20 @@ pub(crate) async fn connect_addr(
     attempt: u32,
 ) -> Result<TcpStream, ConnectError> {
     let setup = |e: io::Error| setup_error(addr, attempt, e);
-    let socket = match socket {
-        Some(socket) => socket,
-        None => new_socket(addr).map_err(setup)?,
+    let (socket, dial) = match socket {
+        Some(socket) => {
+            let dial = dial_addr(&socket, addr).map_err(setup)?;
+            (socket, dial)
+        }
+        None => (new_socket(addr).map_err(setup)?, Ok(addr)),
     };
     socket.set_nonblocking(true).map_err(setup)?;
 
     let mut machine = ConnectMachine::new();
-    let errno = match socket.connect(&addr.into()) {
-        Ok(()) => 0,
-        Err(e) => errno_of(&e),
+    let errno = match dial.map(|dial| socket.connect(&dial.into())) {
+        Ok(Ok(())) => 0,
+        Ok(Err(e)) => errno_of(&e),
+        Err(errno) => errno,
     };
     match step(
         &mut machine,
@@ -94,6 +98,31 @@ pub(crate) async fn connect_addr(
             }
         }
     }
+}
+
+/// The address to give `connect()` on the caller's `socket` to reach `addr`, or the errno that
+/// connecting must fail with.
+///
+/// A dual-stack IPv6 socket reaches an IPv4 peer through the peer's IPv4-mapped address: the kernel
+/// answers a plain IPv4 address on it with `EINVAL`, and with `ENETUNREACH` a mapped one on a socket
+/// set to `IPV6_V6ONLY`, both of which the errno table would take for a route that may come back. Such
+/// a socket cannot reach `addr` at all: `EAFNOSUPPORT`, which the table takes for the caller's error.
+/// An IPv4 socket and an IPv6 address need nothing here: the kernel already answers
+/// `EAFNOSUPPORT`.
+fn dial_addr(socket: &Socket, addr: SocketAddr) -> io::Result<Result<SocketAddr, i32>> {
+    let SocketAddr::V4(v4) = addr else {
+        return Ok(Ok(addr));
+    };
+    if socket.domain()? != Domain::IPV6 {
+        return Ok(Ok(addr));
+    }
+    if socket.only_v6()? {
+        return Ok(Err(libc::EAFNOSUPPORT));
+    }
+    Ok(Ok(SocketAddr::new(
+        v4.ip().to_ipv6_mapped().into(),
+        v4.port(),
+    )))
 }
 
 /// A non-blocking, close-on-exec TCP socket of `addr`'s family.

@@ -49,8 +49,11 @@ impl TcpSocket {
         TcpSocket::new(Domain::IPV4)
     }
 
-    /// A new IPv6 TCP socket (dual-stack unless `IPV6_V6ONLY` is set
-    /// system-wide).
+    /// A new IPv6 TCP socket, dual-stack unless `IPV6_V6ONLY` is set
+    /// system-wide or by [`set_only_v6`](TcpSocket::set_only_v6). A
+    /// dual-stack socket connects to an IPv4 address through its
+    /// IPv4-mapped form (`::ffff:a.b.c.d`), which is then what
+    /// `peer_addr` and `local_addr` report.
     pub fn new_v6() -> io::Result<TcpSocket> {
         TcpSocket::new(Domain::IPV6)
     }
@@ -92,6 +95,19 @@ impl TcpSocket {
     /// Whether `SO_REUSEPORT` is set.
     pub fn reuseport(&self) -> io::Result<bool> {
         self.inner.reuse_port()
+    }
+
+    /// Sets `IPV6_V6ONLY` on an IPv6 socket: it then neither accepts nor
+    /// reaches IPv4 peers (connecting to an IPv4 address fails with
+    /// [`UnsupportedFamily`](crate::ConnectErrorKind::UnsupportedFamily)).
+    /// Set before `bind`. An error on an IPv4 socket.
+    pub fn set_only_v6(&self, only_v6: bool) -> io::Result<()> {
+        self.inner.set_only_v6(only_v6)
+    }
+
+    /// Whether `IPV6_V6ONLY` is set (an error on an IPv4 socket).
+    pub fn only_v6(&self) -> io::Result<bool> {
+        self.inner.only_v6()
     }
 
     /// Sets `TCP_NODELAY`, inherited by the connected stream.
