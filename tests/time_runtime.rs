@@ -3,6 +3,7 @@
 use mudu::task::yield_now;
 use mudu::time::{self, Instant};
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::Duration;
@@ -99,6 +100,58 @@ fn advance_moves_the_clock_and_fires_due_timers() {
         assert!(fired.get());
         assert_eq!(Instant::now() - start, Duration::from_millis(100));
         time::resume();
+    });
+}
+
+#[test]
+fn advancing_by_a_duration_too_long_to_hold_fires_even_the_longest_sleep() {
+    paused().block_on(async {
+        let start = Instant::now();
+        let fired = Rc::new(Cell::new(false));
+        let f = fired.clone();
+        mudu::spawn(async move {
+            time::sleep(Duration::MAX).await;
+            f.set(true);
+        });
+        yield_now().await;
+        time::advance(Duration::MAX).await;
+        yield_now().await;
+        assert!(fired.get());
+        assert!(Instant::now() - start > Duration::from_secs(400 * 365 * 24 * 3600));
+    });
+}
+
+#[test]
+fn a_panicking_waker_does_not_cost_the_other_timers_of_its_batch_their_wake() {
+    struct Panicky;
+    impl std::task::Wake for Panicky {
+        fn wake(self: std::sync::Arc<Self>) {
+            panic!("a foreign waker that panics");
+        }
+    }
+    let rt = paused();
+    // Spawned from inside the runtime; handed out in a tuple, as the handle itself is a future.
+    let (victim,) = rt.block_on(async { (mudu::spawn(time::sleep(Duration::from_secs(2))),) });
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async {
+            yield_now().await; // the victim's sleep registers
+            let mut first = Box::pin(time::sleep(Duration::from_secs(1)));
+            let waker = std::task::Waker::from(std::sync::Arc::new(Panicky));
+            let polled = first
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(&waker));
+            assert!(polled.is_pending());
+            // Fires both: the panicking waker first, then the victim's.
+            time::advance(Duration::from_secs(3)).await;
+        })
+    }));
+    assert!(
+        unwound.is_err(),
+        "the waker's panic reaches block_on's caller"
+    );
+    rt.block_on(async {
+        let joined = time::timeout(Duration::from_secs(3600), victim).await;
+        assert!(joined.is_ok(), "the victim was woken and finished");
     });
 }
 

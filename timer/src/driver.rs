@@ -34,6 +34,7 @@
 mod clock;
 mod context;
 mod next_wake;
+mod wake_rest;
 
 pub use context::EnterGuard;
 pub(crate) use context::{current, expect_current, with_current, NO_DRIVER};
@@ -48,6 +49,7 @@ use std::mem;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
+use wake_rest::WakeRest;
 
 /// Nanoseconds in one wheel tick (a microsecond).
 const NANOS_PER_TICK: u64 = 1_000;
@@ -358,11 +360,16 @@ impl TimeDriver {
     }
 
     /// Wakes every waker in `fired` (with no borrow held), then keeps the buffer for next time.
+    ///
+    /// A waker that panics (a foreign one: a task's never does) does not cost the others their wake:
+    /// the rest are woken while the panic unwinds, and then it goes on to the loop's caller.
     fn wake_all(&self, mut fired: Vec<Waker>) -> usize {
         let count = fired.len();
-        for waker in fired.drain(..) {
+        let mut rest = WakeRest(fired.drain(..));
+        for waker in &mut rest.0 {
             waker.wake();
         }
+        drop(rest);
         let mut state = self.state.borrow_mut();
         if state.fired.capacity() < fired.capacity() {
             state.fired = fired;

@@ -105,11 +105,14 @@ impl Clock {
         }
     }
 
-    /// Moves a paused clock forward by `by`, stopping short when that is not representable.
+    /// Moves a paused clock forward by `by`, stopping at the last representable instant when it cannot
+    /// go that far.
     pub(crate) fn jump_by(&mut self, by: Duration) {
-        if let Some(later) = self.last.checked_add(by) {
-            self.jump_to(later);
-        }
+        let later = self
+            .last
+            .checked_add(by)
+            .unwrap_or_else(|| self.last.saturating_add_nanos(u64::MAX));
+        self.jump_to(later);
     }
 }
 
@@ -129,6 +132,17 @@ mod tests {
         clock.jump_to(origin + Duration::from_secs(9));
         assert_eq!(clock.now(), origin + Duration::from_secs(9));
         assert_eq!(clock.last_reading(), origin + Duration::from_secs(9));
+    }
+
+    #[test]
+    fn a_jump_too_far_to_represent_stops_at_the_last_instant() {
+        let origin = Instant::real_now();
+        let mut clock = Clock::new(origin, true);
+        clock.jump_by(Duration::MAX);
+        assert_eq!(clock.now(), origin.saturating_add_nanos(u64::MAX));
+        assert!(clock.now() > origin + Duration::from_secs(400 * 365 * 24 * 3600));
+        clock.jump_by(Duration::from_secs(1));
+        assert_eq!(clock.now(), origin.saturating_add_nanos(u64::MAX));
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn resume() {
 }
 
 /// Moves the paused clock forward by `duration`, firing every timer due by then in deadline order,
-/// then yields once so the woken tasks run before it returns.
+/// then yields once so the woken tasks run before it returns. A `duration` the clock cannot hold
+/// (`Duration::MAX`, say) moves it to its last instant, some 584 years on, which fires every timer.
 ///
 /// # Panics
 /// When polled outside a mudu runtime, or while the clock is not paused.
