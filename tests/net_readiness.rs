@@ -1,6 +1,7 @@
 //! Readiness corner cases that would stall or spin a loop: `try_read` polled between yields, and
 //! error events that do not make the next read or write fail (a transmit timestamp waiting in the
-//! socket's error queue raises `EPOLLERR`, which mio also reports as write-closed).
+//! socket's error queue raises `EPOLLERR`, which mio also reports as write-closed), and urgent data,
+//! which a read stops short at.
 
 mod util;
 
@@ -104,4 +105,31 @@ fn an_error_event_that_fails_no_write_does_not_spin_the_writer() {
         })
     });
     assert_eq!(received, 1 + SIZE);
+}
+
+#[test]
+fn a_read_stopped_short_at_urgent_data_does_not_stall_the_reader() {
+    // The kernel stops a read at the urgent mark: the short read that returns `abc` leaves `def`
+    // queued, and no new edge will announce it. All of it is queued before the first read (loopback
+    // delivers within the sender's call), so only the urgent flag can bring the reader back.
+    let got = util::finishes("reading past urgent data", 30, || {
+        mudu::block_on(async {
+            let (mut client, mut server) = pair().await;
+            client.write_all(b"abc").await.unwrap();
+            socket2::SockRef::from(&client)
+                .send_out_of_band(b"!")
+                .unwrap();
+            client.write_all(b"def").await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = [0; 64];
+            while got.len() < 6 {
+                let n = server.read(&mut buf).await.unwrap();
+                assert!(n > 0, "the peer did not close");
+                got.extend_from_slice(&buf[..n]);
+            }
+            got
+        })
+    });
+    // Not inline (`SO_OOBINLINE` is off): the urgent byte is skipped by plain reads.
+    assert_eq!(got, b"abcdef");
 }

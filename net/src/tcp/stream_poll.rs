@@ -5,7 +5,9 @@
 //! reactor keeps one waker per direction); the callers' `&mut` borrows and
 //! the halves see to that. Every poll goes on until `WouldBlock` before it
 //! waits, except that a short read clears readiness (the socket is drained)
-//! and a partial write clears it (the send buffer is full); a `peek` only
+//! and a partial write clears it (the send buffer is full); after urgent
+//! data (`Ready::PRIORITY`, which a read stops short at) readiness stays until
+//! a read answers `WouldBlock`, since the clear leaves that flag; a `peek` only
 //! clears on `WouldBlock`, since it leaves the bytes in place. A `WouldBlock`
 //! clears the event's closed and error flags as well; a short read or a
 //! partial write keeps them for the next operation to see. Writes use

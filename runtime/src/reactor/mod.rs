@@ -235,6 +235,10 @@ impl Reactor {
         }
         let token = mio::Token(((generation as usize) << 32) | index);
         let interest = mio::Interest::READABLE | mio::Interest::WRITABLE;
+        // Urgent TCP data must be seen: a read stops at its mark, and that short read would otherwise
+        // pass for a drained socket (see `Ready::PRIORITY`).
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        let interest = interest | mio::Interest::PRIORITY;
         self.poll
             .borrow()
             .registry()

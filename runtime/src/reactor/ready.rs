@@ -24,9 +24,13 @@ impl Ready {
     pub const WRITE_CLOSED: Ready = Ready(1 << 3);
     /// The socket has an error pending (read it with `take_error`/`SO_ERROR`).
     pub const ERROR: Ready = Ready(1 << 4);
+    /// Urgent (out-of-band) TCP data arrived (`EPOLLPRI`). A read stops short at the urgent mark with
+    /// more data queued behind it, so while this is set a short read does not mean the socket is
+    /// drained: it stays set, and wakes readers, until a read answers `WouldBlock`.
+    pub const PRIORITY: Ready = Ready(1 << 5);
 
     /// Everything that wakes a reader.
-    pub(crate) const READ_MASK: Ready = Ready(1 | (1 << 2) | (1 << 4));
+    pub(crate) const READ_MASK: Ready = Ready(1 | (1 << 2) | (1 << 4) | (1 << 5));
     /// Everything that wakes a writer.
     pub(crate) const WRITE_MASK: Ready = Ready((1 << 1) | (1 << 3) | (1 << 4));
     /// The bits a short read or a partial write clears: the closed and error states stay, since the
@@ -69,6 +73,9 @@ impl Ready {
         if event.is_error() {
             ready = ready | Ready::ERROR;
         }
+        if event.is_priority() {
+            ready = ready | Ready::PRIORITY;
+        }
         ready
     }
 }
@@ -95,6 +102,7 @@ impl fmt::Debug for Ready {
             (Ready::READ_CLOSED, "READ_CLOSED"),
             (Ready::WRITE_CLOSED, "WRITE_CLOSED"),
             (Ready::ERROR, "ERROR"),
+            (Ready::PRIORITY, "PRIORITY"),
         ];
         let mut list = f.debug_set();
         for (flag, name) in names {
