@@ -11,6 +11,8 @@
 //!         v Ok(stream)             Connected{local, peer}
 //!       handler(stream) ............ DISCONNECT: shutdown(Write) on a dup
 //!         |                          of the socket, keep running it
+//!         |                          (the dup goes once used, or once the
+//!         |                          handler's stream is gone)
 //!         +-- STOP --------------> drop it (the connection closes),
 //!         |                        Disconnected{Stopped}, Ok(())
 //!         v returns                Disconnected{Closed|Error|Requested}
@@ -31,9 +33,13 @@
 //!   returns or is dropped, and nothing outlives the client.
 //! - [`ClientHandle`] is the way in from other threads (`stop`,
 //!   `disconnect`, `states`); its commands act on `run`'s next poll.
-//! - The socket stays open while either the handler's stream or the dup
-//!   that `disconnect` half-closes exists; the dup is dropped as soon as the
-//!   handler returns.
+//! - The client keeps a dup of the socket for `disconnect` to half-close, but
+//!   never keeps the connection open by it: the dup is dropped as soon as the
+//!   handler's stream is gone (dropped, or turned into a std stream, which a
+//!   [`ReleaseWatch`] reports, waking the client even when another task
+//!   dropped it), once `disconnect` has used it, and when the handler
+//!   returns. A handler that drops its stream closes the connection then,
+//!   even if it runs on.
 //! - Connections that end as soon as they are made are paced like failed
 //!   connects, on the client's backoff schedule (without its attempts limit
 //!   or deadline): a server that accepts and closes at once, or a handler
@@ -71,6 +77,7 @@ use std::sync::Arc;
 use std::task::Poll;
 use std::time::Duration;
 
+use mudu_runtime::io::ReleaseWatch;
 use mudu_timer::time::{self, Instant};
 use socket2::SockRef;
 
@@ -240,7 +247,8 @@ impl TcpClient {
             }
             let connected_at = Instant::now();
             let dup = dup_for_shutdown(&stream);
-            let reason = serve(signals, dup, handler(stream)).await;
+            let watch = stream.release_watch();
+            let reason = serve(signals, dup, &watch, handler(stream)).await;
             log!(info, "disconnected from {}: {reason}", connector.addr());
             let done = !*retry
                 || matches!(
@@ -319,12 +327,28 @@ fn dup_for_shutdown(stream: &TcpStream) -> Option<OwnedFd> {
     }
 }
 
+/// What the client holds of the connection while the handler runs.
+enum Kept {
+    /// The dup for `disconnect`'s half-close.
+    Dup(OwnedFd),
+    /// No dup could be made: `disconnect` ends the connection by dropping the handler.
+    Nothing,
+    /// Used by `disconnect`, or dropped because the handler's stream is gone.
+    Done,
+}
+
 /// Runs one connection's handler until it returns or a command ends it.
-async fn serve<F>(signals: &Signals, dup: Option<OwnedFd>, session: F) -> DisconnectReason
+async fn serve<F>(
+    signals: &Signals,
+    dup: Option<OwnedFd>,
+    stream_gone: &ReleaseWatch,
+    session: F,
+) -> DisconnectReason
 where
     F: Future<Output = io::Result<()>>,
 {
     let mut session = pin!(session);
+    let mut kept = dup.map_or(Kept::Nothing, Kept::Dup);
     let mut half_closed = false;
     poll_fn(|cx| {
         let raised = signals.register(cx);
@@ -333,23 +357,33 @@ where
         }
         if raised & DISCONNECT != 0 && !half_closed {
             half_closed = true;
-            let Some(fd) = &dup else {
-                return Poll::Ready(DisconnectReason::Requested);
-            };
-            // ENOTCONN: the peer already reset the connection; the handler
-            // will see that itself.
-            if let Err(e) = SockRef::from(fd).shutdown(Shutdown::Write) {
-                log!(debug, "half-close on disconnect: {e}");
+            match std::mem::replace(&mut kept, Kept::Done) {
+                // ENOTCONN: the peer already reset the connection; the
+                // handler will see that itself. The dup closes here.
+                Kept::Dup(fd) => {
+                    if let Err(e) = SockRef::from(&fd).shutdown(Shutdown::Write) {
+                        log!(debug, "half-close on disconnect: {e}");
+                    }
+                }
+                Kept::Nothing => return Poll::Ready(DisconnectReason::Requested),
+                // The handler closed the connection already.
+                Kept::Done => {}
             }
         }
-        session.as_mut().poll(cx).map(|result| match result {
+        let polled = session.as_mut().poll(cx);
+        // The handler (or a task it gave the stream to) may have dropped the
+        // stream: the connection must close then, so the dup goes too.
+        if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
+            kept = Kept::Done;
+        }
+        polled.map(|result| match result {
             Ok(()) if half_closed => DisconnectReason::Requested,
             Ok(()) => DisconnectReason::Closed,
             Err(e) => DisconnectReason::Error(Arc::new(e)),
         })
     })
     .await
-    // The handler future drops here, then the dup: the socket closes.
+    // The handler future drops here, then the dup if still kept: the socket closes.
 }
 
 impl fmt::Debug for TcpClient {

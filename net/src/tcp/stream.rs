@@ -142,6 +142,12 @@ impl TcpStream {
         connect_target(&target, deadline).await
     }
 
+    /// A watch that tells when this stream's registration is gone: the stream dropped, or turned
+    /// into a std stream.
+    pub(crate) fn release_watch(&self) -> mudu_runtime::io::ReleaseWatch {
+        self.io.registration().release_watch()
+    }
+
     /// Wraps a connected mio stream, registering it with the current loop.
     pub(crate) fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
         Ok(TcpStream {

@@ -24,10 +24,12 @@
 mod alarm;
 mod ready;
 mod registration;
+mod release_watch;
 mod scheduled_io;
 
 pub use ready::{Direction, Ready, ReadyEvent};
 pub use registration::Registration;
+pub use release_watch::ReleaseWatch;
 
 use alarm::Alarm;
 use mudu_timer::NextWake;
@@ -63,6 +65,8 @@ pub(crate) struct Reactor {
     fetched: RefCell<Vec<(usize, Ready)>>,
     /// How many of `fetched` are dispatched.
     dispatched: Cell<usize>,
+    /// Tasks waiting for a source to be released (see [`ReleaseWatch`]).
+    watchers: release_watch::Watchers,
 }
 
 impl Reactor {
@@ -82,6 +86,7 @@ impl Reactor {
             to_wake: RefCell::new(Vec::new()),
             fetched: RefCell::new(Vec::new()),
             dispatched: Cell::new(0),
+            watchers: release_watch::Watchers::default(),
         };
         Ok((reactor, waker))
     }
@@ -268,6 +273,15 @@ impl Reactor {
         self.waiters.set(self.waiters.get() - waiting);
         // The slot's wakers go only now that the slab is released: dropping one may run any code.
         drop(removed);
+        self.watchers.released(index, generation);
+    }
+
+    /// True while the registration (`index`, `generation`) is in place.
+    pub(crate) fn is_registered(&self, index: usize, generation: u32) -> bool {
+        self.ios
+            .borrow()
+            .get(index)
+            .is_some_and(|io| io.generation == generation)
     }
 
     /// Polls one direction of a source: its readiness if any, else stores the waker.
@@ -358,6 +372,7 @@ impl Reactor {
         }
         self.waiters.set(0);
         drop(idle);
+        drop(self.watchers.take_all());
         for w in waiting {
             w.wake();
         }

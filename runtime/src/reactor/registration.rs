@@ -1,6 +1,6 @@
 //! The handle an I/O type keeps to its source's reactor slot.
 
-use super::{Direction, Reactor, Ready, ReadyEvent};
+use super::{Direction, Reactor, Ready, ReadyEvent, ReleaseWatch};
 use std::fmt;
 use std::io;
 use std::rc::Rc;
@@ -120,6 +120,11 @@ impl Registration {
                 result => return Poll::Ready(result),
             }
         }
+    }
+
+    /// A watch that tells when this registration is gone (see [`ReleaseWatch`]).
+    pub fn release_watch(&self) -> ReleaseWatch {
+        ReleaseWatch::new(Rc::clone(&self.reactor), self.index, self.generation)
     }
 
     /// Removes `source` from the loop's poll. Call it before the source is closed.

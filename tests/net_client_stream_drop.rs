@@ -1,0 +1,64 @@
+//! The reconnecting client never holds a connection open that its handler closed: the descriptor it
+//! keeps for `disconnect`'s half-close goes as soon as the handler's stream does, whether the handler
+//! dropped it or a task it handed the stream to did.
+
+mod util;
+
+use mudu::net::{TcpClient, TcpListener, TcpStream};
+use mudu::time;
+use std::future::Future;
+use std::io;
+use std::time::Duration;
+
+fn paused() -> mudu::Runtime {
+    mudu::Runtime::builder().start_paused(true).build().unwrap()
+}
+
+/// Runs a client whose handler is `handler` against a local listener and returns what the server's
+/// first read gets: 0 (end-of-file) once the connection is closed. The handler never returns.
+fn server_read_after<H, F>(handler: H) -> usize
+where
+    H: Fn(TcpStream) -> F + 'static,
+    F: Future<Output = io::Result<()>> + 'static,
+{
+    paused().block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpClient::new(listener.local_addr().unwrap());
+        let handle = client.handle();
+        let running = mudu::spawn(async move { client.run(handler).await });
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 8];
+        let n = conn.read(&mut buf).await.unwrap();
+        handle.stop();
+        running.await.unwrap().unwrap();
+        n
+    })
+}
+
+#[test]
+fn a_handler_that_drops_its_stream_closes_the_connection_while_it_runs_on() {
+    let n = util::finishes("a handler dropping its stream", 30, || {
+        server_read_after(|stream| async move {
+            drop(stream);
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    });
+    assert_eq!(n, 0, "the server reads end-of-file");
+}
+
+#[test]
+fn a_stream_dropped_by_another_task_closes_the_connection() {
+    let n = util::finishes("a stream dropped by another task", 30, || {
+        server_read_after(|stream| async move {
+            // The handler itself waits on nothing that will wake it: only the stream's release can.
+            drop(mudu::spawn(async move {
+                let _stream = stream;
+                time::sleep(Duration::from_secs(1)).await;
+            }));
+            std::future::pending::<()>().await;
+            Ok(())
+        })
+    });
+    assert_eq!(n, 0, "the server reads end-of-file");
+}
