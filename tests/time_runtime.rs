@@ -156,6 +156,24 @@ fn a_panicking_waker_does_not_cost_the_other_timers_of_its_batch_their_wake() {
 }
 
 #[test]
+fn advance_in_block_on_returns_after_every_task_it_woke_has_run() {
+    // More tasks than one tick runs (64 by default): the main future still resumes after all of them.
+    paused().block_on(async {
+        let done = Rc::new(Cell::new(0));
+        for _ in 0..200 {
+            let done = Rc::clone(&done);
+            mudu::spawn(async move {
+                time::sleep(Duration::from_secs(1)).await;
+                done.set(done.get() + 1);
+            });
+        }
+        yield_now().await; // every sleep registers
+        time::advance(Duration::from_secs(1)).await;
+        assert_eq!(done.get(), 200);
+    });
+}
+
+#[test]
 fn real_clock_sleep_never_fires_early() {
     mudu::block_on(async {
         for ms in [0u64, 1, 3, 10] {

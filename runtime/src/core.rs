@@ -12,7 +12,8 @@
 //!   │             events
 //!   │   fire due timers (their tasks join the run queue)
 //!   │   paused clock and nothing runnable: jump to the next timer
-//!   └── (block_on polls its own future whenever it was woken)
+//!   └── (block_on polls its own future whenever it was woken; after a wake from its own poll, only
+//!        once the entries queued then have run, first in, first out)
 //! ```
 //!
 //! Everything here is touched only by the loop's thread; other threads reach the loop through
@@ -131,12 +132,13 @@ impl Core {
         }
     }
 
-    /// Runs up to `event_interval` tasks. Returns true when runnable work remains.
-    pub(crate) fn run_tasks(&self) -> bool {
+    /// Runs up to `event_interval` queued entries, oldest first. Returns how many it took off the queue
+    /// and whether runnable work remains.
+    pub(crate) fn run_tasks(&self) -> (usize, bool) {
         self.drain_inject();
-        for _ in 0..self.config.event_interval {
+        for ran in 0..self.config.event_interval {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
-                return false;
+                return (ran, false);
             };
             let key = task.header().list_key();
             if let RunResult::Complete(list) = task.run() {
@@ -144,7 +146,15 @@ impl Core {
                 owned.settle(list);
             }
         }
-        !self.run_queue.borrow().is_empty()
+        (
+            self.config.event_interval,
+            !self.run_queue.borrow().is_empty(),
+        )
+    }
+
+    /// Entries in the run queue (injected ones not counted until the next tick moves them there).
+    pub(crate) fn queued(&self) -> usize {
+        self.run_queue.borrow().len()
     }
 
     fn has_runnable(&self, main_woken: bool) -> bool {

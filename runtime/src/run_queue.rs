@@ -143,6 +143,11 @@ impl<T> RunQueue<T> {
         self.front.len == 0
     }
 
+    /// Entries queued.
+    pub(crate) fn len(&self) -> usize {
+        self.front.len + self.more.len
+    }
+
     /// Takes every entry out, oldest first.
     pub(crate) fn drain(&mut self) -> Vec<T> {
         let mut entries = Vec::new();

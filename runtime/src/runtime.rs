@@ -118,13 +118,22 @@ impl Runtime {
         let waker = Waker::from(Arc::clone(&main));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
+        // Entries queued before the future woke itself (a `yield_now`, or `time::advance` after waking
+        // the timers' tasks): it is polled again only after they ran, first in, first out, as a task
+        // would be. Any other wake polls it on the next tick.
+        let mut ahead = 0;
         loop {
-            if main.woken.swap(false, SeqCst) {
+            if ahead == 0 && main.woken.swap(false, SeqCst) {
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
+                if main.woken.load(SeqCst) {
+                    ahead = self.core.queued();
+                }
             }
-            let busy = self.core.run_tasks() || main.woken.load(SeqCst);
+            let (ran, more) = self.core.run_tasks();
+            ahead = if more { ahead.saturating_sub(ran) } else { 0 };
+            let busy = more || main.woken.load(SeqCst);
             if let Err(e) = self.core.park(busy, &|| main.woken.load(SeqCst)) {
                 panic!("the mudu loop's poll failed: {e}");
             }

@@ -6,7 +6,8 @@ use std::task::{Context, Poll};
 
 /// Gives the loop a chance to run other tasks, poll I/O and fire timers before this task continues.
 ///
-/// The task wakes itself and goes to the back of its loop's run queue. A loop runs at most a budget of tasks
+/// The task wakes itself and goes to the back of its loop's run queue; `block_on`'s own future, which is
+/// not in that queue, likewise resumes only after the entries queued when it yielded. A loop runs at most a budget of tasks
 /// per tick before it polls I/O, so a task that yields in a loop cannot starve I/O or timers.
 ///
 /// ```
