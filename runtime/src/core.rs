@@ -117,10 +117,15 @@ impl Core {
     }
 
     /// Moves injected tasks to the run queue, adopting new ones.
+    #[inline(always)]
     fn drain_inject(&self) {
-        if self.shared.inject.is_empty() {
-            return;
+        if !self.shared.inject.is_empty() {
+            self.take_injected();
         }
+    }
+
+    #[inline(never)]
+    fn take_injected(&self) {
         let mut injected = Vec::new();
         self.shared.inject.drain_into(&mut injected);
         for task in injected {
@@ -132,9 +137,20 @@ impl Core {
         }
     }
 
+    /// Runs up to `event_interval` tasks. Returns true when runnable work remains.
+    pub(crate) fn run_tasks(&self) -> bool {
+        self.run_batch().1
+    }
+
+    /// [`run_tasks`](Core::run_tasks), also returning how many entries it took off the queue.
+    pub(crate) fn run_tasks_counted(&self) -> (usize, bool) {
+        self.run_batch()
+    }
+
     /// Runs up to `event_interval` queued entries, oldest first. Returns how many it took off the queue
-    /// and whether runnable work remains.
-    pub(crate) fn run_tasks(&self) -> (usize, bool) {
+    /// and whether runnable work remains. Inlined into both callers, so the plain one counts nothing.
+    #[inline(always)]
+    fn run_batch(&self) -> (usize, bool) {
         self.drain_inject();
         for ran in 0..self.config.event_interval {
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {

@@ -123,7 +123,8 @@ impl Runtime {
         // would be. Any other wake polls it on the next tick.
         let mut ahead = 0;
         loop {
-            if ahead == 0 && main.woken.swap(false, SeqCst) {
+            // A plain load first: most ticks find no wake, and the swap is a locked instruction.
+            if ahead == 0 && main.woken.load(SeqCst) && main.woken.swap(false, SeqCst) {
                 if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                     return output;
                 }
@@ -131,8 +132,13 @@ impl Runtime {
                     ahead = self.core.queued();
                 }
             }
-            let (ran, more) = self.core.run_tasks();
-            ahead = if more { ahead.saturating_sub(ran) } else { 0 };
+            let more = if ahead == 0 {
+                self.core.run_tasks()
+            } else {
+                let (ran, more) = self.core.run_tasks_counted();
+                ahead = if more { ahead.saturating_sub(ran) } else { 0 };
+                more
+            };
             let busy = more || main.woken.load(SeqCst);
             if let Err(e) = self.core.park(busy, &|| main.woken.load(SeqCst)) {
                 panic!("the mudu loop's poll failed: {e}");

@@ -81,6 +81,7 @@ unsafe fn notify_remote(ptr: NonNull<Header>) {
 ///
 /// # Safety
 /// The task at `ptr` must stay alive for the call.
+#[inline] // into `wake_by_ref`, the loop's wake path, even though `JoinHandle::abort` calls it too
 pub(super) unsafe fn notify(ptr: NonNull<Header>) {
     // SAFETY: forwarded from the caller.
     if unsafe { notify_local(ptr) } {
