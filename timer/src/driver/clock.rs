@@ -105,13 +105,14 @@ impl Clock {
         }
     }
 
-    /// Moves a paused clock forward by `by`, stopping at the last representable instant when it cannot
-    /// go that far.
-    pub(crate) fn jump_by(&mut self, by: Duration) {
+    /// Moves a paused clock forward by `by`, stopping at `ceiling` when it would go further (the
+    /// driver passes [`Instant::jump_ceiling`], on its tick grid: far enough from the last
+    /// representable instant that later deadlines still fit).
+    pub(crate) fn jump_by(&mut self, by: Duration, ceiling: Instant) {
         let later = self
             .last
             .checked_add(by)
-            .unwrap_or_else(|| self.last.saturating_add_nanos(u64::MAX));
+            .map_or(ceiling, |t| t.min(ceiling));
         self.jump_to(later);
     }
 }
@@ -125,7 +126,7 @@ mod tests {
         let origin = Instant::real_now();
         let mut clock = Clock::new(origin, true);
         assert_eq!(clock.now(), origin);
-        clock.jump_by(Duration::from_secs(5));
+        clock.jump_by(Duration::from_secs(5), Instant::jump_ceiling());
         assert_eq!(clock.now(), origin + Duration::from_secs(5));
         clock.jump_to(origin + Duration::from_secs(1));
         assert_eq!(clock.now(), origin + Duration::from_secs(5));
@@ -135,14 +136,19 @@ mod tests {
     }
 
     #[test]
-    fn a_jump_too_far_to_represent_stops_at_the_last_instant() {
+    fn a_jump_too_far_stops_where_later_deadlines_still_fit() {
         let origin = Instant::real_now();
         let mut clock = Clock::new(origin, true);
-        clock.jump_by(Duration::MAX);
-        assert_eq!(clock.now(), origin.saturating_add_nanos(u64::MAX));
-        assert!(clock.now() > origin + Duration::from_secs(400 * 365 * 24 * 3600));
-        clock.jump_by(Duration::from_secs(1));
-        assert_eq!(clock.now(), origin.saturating_add_nanos(u64::MAX));
+        clock.jump_by(Duration::MAX, Instant::jump_ceiling());
+        let top = clock.now();
+        assert_eq!(top, Instant::jump_ceiling());
+        assert!(top > origin + Duration::from_secs(400 * 365 * 24 * 3600));
+        // A sleep of any length still gets a deadline ahead of the clock.
+        assert!(top.add_or_far_future(Duration::from_secs(1)) > top);
+        assert!(top.add_or_far_future(Duration::MAX) > top);
+        assert!(top.checked_add(Duration::from_secs(3600)).is_some());
+        clock.jump_by(Duration::from_secs(1), Instant::jump_ceiling());
+        assert_eq!(clock.now(), top);
     }
 
     #[test]
@@ -151,13 +157,13 @@ mod tests {
         let mut clock = Clock::new(origin, false);
         clock.pause();
         let frozen = clock.now();
-        clock.jump_by(Duration::from_secs(3600));
+        clock.jump_by(Duration::from_secs(3600), Instant::jump_ceiling());
         clock.resume();
         assert!(!clock.is_paused());
         assert!(clock.now() >= frozen + Duration::from_secs(3600));
         // A running clock ignores jumps.
         let before = clock.now();
-        clock.jump_by(Duration::from_secs(3600));
+        clock.jump_by(Duration::from_secs(3600), Instant::jump_ceiling());
         assert!(clock.now() < before + Duration::from_secs(3600));
     }
 

@@ -40,8 +40,9 @@ pub fn resume() {
 }
 
 /// Moves the paused clock forward by `duration`, firing every timer due by then in deadline order,
-/// then yields once so the woken tasks run before it returns. A `duration` the clock cannot hold
-/// (`Duration::MAX`, say) moves it to its last instant, some 584 years on, which fires every timer.
+/// then yields once so the woken tasks run before it returns. A `duration` that would take the clock
+/// within 30 years of the last instant it can hold (centuries ahead; `Duration::MAX`, say) stops it
+/// there, which fires every timer set before; later sleeps and timeouts still work from there.
 ///
 /// # Panics
 /// When polled outside a mudu runtime, or while the clock is not paused.

@@ -163,6 +163,15 @@ impl Instant {
             .unwrap_or(self)
     }
 
+    /// The latest instant a paused clock may be moved to: far enough before the last representable
+    /// one that every deadline of the form `now + d` with `d` up to [`FAR_FUTURE`] still fits, so
+    /// sleeps, timeouts and intervals keep working after any jump.
+    pub(crate) fn jump_ceiling() -> Instant {
+        Instant {
+            nanos: u64::MAX - FAR_FUTURE.as_secs() * 1_000_000_000,
+        }
+    }
+
     /// The real clock, whatever the current driver's clock says.
     pub(crate) fn real_now() -> Instant {
         Instant::from_std(StdInstant::now())
