@@ -6,8 +6,10 @@ mod util;
 
 use mudu::net::{TcpClient, TcpListener, TcpStream};
 use mudu::time;
+use std::cell::Cell;
 use std::future::Future;
 use std::io;
+use std::rc::Rc;
 use std::time::Duration;
 
 fn paused() -> mudu::Runtime {
@@ -61,4 +63,45 @@ fn a_stream_dropped_by_another_task_closes_the_connection() {
         })
     });
     assert_eq!(n, 0, "the server reads end-of-file");
+}
+
+#[test]
+fn disconnect_ends_a_handler_that_turned_its_stream_into_a_std_one() {
+    // The handler moves the socket out of the client's reach (`into_std`) and then waits for the
+    // server to close; nothing is left for `disconnect` to half-close, so it ends the handler.
+    util::finishes("disconnect after into_std", 30, || {
+        paused().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpClient::new(listener.local_addr().unwrap());
+            let handle = client.handle();
+            let moved = Rc::new(Cell::new(false));
+            let flag = Rc::clone(&moved);
+            let running = mudu::spawn(async move {
+                client
+                    .run(move |stream| {
+                        let flag = Rc::clone(&flag);
+                        async move {
+                            let mut stream = TcpStream::from_std(stream.into_std()?)?;
+                            flag.set(true);
+                            let mut buf = [0u8; 8];
+                            while stream.read(&mut buf).await? != 0 {}
+                            Ok(())
+                        }
+                    })
+                    .await
+            });
+            let (mut conn, _) = listener.accept().await.unwrap();
+            while !moved.get() {
+                mudu::task::yield_now().await;
+            }
+            handle.disconnect();
+            running.await.unwrap().unwrap();
+            let mut buf = [0u8; 8];
+            assert_eq!(
+                conn.read(&mut buf).await.unwrap(),
+                0,
+                "the connection closed"
+            );
+        })
+    });
 }

@@ -39,7 +39,9 @@
 //!   [`ReleaseWatch`] reports, waking the client even when another task
 //!   dropped it), once `disconnect` has used it, and when the handler
 //!   returns. A handler that drops its stream closes the connection then,
-//!   even if it runs on.
+//!   even if it runs on. A `disconnect` that finds no dup (the stream gone,
+//!   or no descriptor to spare) cannot half-close: it drops the handler, as
+//!   `stop` does, so `run` still returns.
 //! - Connections that end as soon as they are made are paced like failed
 //!   connects, on the client's backoff schedule (without its attempts limit
 //!   or deadline): a server that accepts and closes at once, or a handler
@@ -331,10 +333,12 @@ fn dup_for_shutdown(stream: &TcpStream) -> Option<OwnedFd> {
 enum Kept {
     /// The dup for `disconnect`'s half-close.
     Dup(OwnedFd),
-    /// No dup could be made: `disconnect` ends the connection by dropping the handler.
+    /// No dup: none could be made, or the handler's stream went (dropped, or turned into a std
+    /// stream that may live on elsewhere). `disconnect` cannot half-close then: it ends the
+    /// connection's handler instead, as `stop` does.
     Nothing,
-    /// Used by `disconnect`, or dropped because the handler's stream is gone.
-    Done,
+    /// Used by `disconnect`.
+    Used,
 }
 
 /// Runs one connection's handler until it returns or a command ends it.
@@ -357,7 +361,7 @@ where
         }
         if raised & DISCONNECT != 0 && !half_closed {
             half_closed = true;
-            match std::mem::replace(&mut kept, Kept::Done) {
+            match std::mem::replace(&mut kept, Kept::Used) {
                 // ENOTCONN: the peer already reset the connection; the
                 // handler will see that itself. The dup closes here.
                 Kept::Dup(fd) => {
@@ -365,16 +369,14 @@ where
                         log!(debug, "half-close on disconnect: {e}");
                     }
                 }
-                Kept::Nothing => return Poll::Ready(DisconnectReason::Requested),
-                // The handler closed the connection already.
-                Kept::Done => {}
+                Kept::Nothing | Kept::Used => return Poll::Ready(DisconnectReason::Requested),
             }
         }
         let polled = session.as_mut().poll(cx);
         // The handler (or a task it gave the stream to) may have dropped the
         // stream: the connection must close then, so the dup goes too.
         if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
-            kept = Kept::Done;
+            kept = Kept::Nothing;
         }
         polled.map(|result| match result {
             Ok(()) if half_closed => DisconnectReason::Requested,

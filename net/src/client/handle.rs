@@ -43,7 +43,10 @@ impl ClientHandle {
     /// end-of-file, the handler can still read what the server sends until
     /// it closes), no reconnect follows, and `run` returns `Ok(())` when the
     /// handler does. With no connection up, connecting stops and `run`
-    /// returns at once.
+    /// returns at once. If the handler no longer has its stream (it dropped
+    /// it, or turned it into a std stream), there is nothing left to
+    /// half-close: the handler is dropped instead, as with
+    /// [`stop`](ClientHandle::stop).
     pub fn disconnect(&self) {
         self.signals.raise(DISCONNECT);
         self.connector.stop();
