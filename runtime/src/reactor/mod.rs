@@ -271,9 +271,24 @@ impl Reactor {
         };
         let waiting = usize::from(removed.reader.waiting) + usize::from(removed.writer.waiting);
         self.waiters.set(self.waiters.get() - waiting);
+        let watched = removed.watched;
         // The slot's wakers go only now that the slab is released: dropping one may run any code.
         drop(removed);
-        self.watchers.released(index, generation);
+        if watched {
+            self.watchers.released(index, generation);
+        }
+    }
+
+    /// Flags the registration (`index`, `generation`) as watched, so its release wakes its watches.
+    pub(crate) fn mark_watched(&self, index: usize, generation: u32) {
+        if let Some(io) = self
+            .ios
+            .borrow_mut()
+            .get_mut(index)
+            .filter(|io| io.generation == generation)
+        {
+            io.watched = true;
+        }
     }
 
     /// True while the registration (`index`, `generation`) is in place.

@@ -1,11 +1,14 @@
 //! [`ReleaseWatch`]: learning that a registered source went away, without owning it.
 //!
 //! Rules: loop thread only, like the registration it watches. The reactor keeps one waker per
-//! pending watch in [`Watchers`]; a source's release wakes the watches of that registration, and a
+//! pending watch in [`Watchers`], a slab in which each watch remembers its slot, so a poll that
+//! waits again costs no search; the watched registration's slot in the reactor is flagged, so only
+//! its release looks through the watches. A release wakes the watches of that registration, and a
 //! watch leaves the list when it sees the release or is dropped. Wakers are woken and dropped only
 //! with the list released: either may run any code.
 
 use super::Reactor;
+use slab::Slab;
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
@@ -40,6 +43,8 @@ pub struct ReleaseWatch {
     index: usize,
     generation: u32,
     id: u64,
+    /// This watch's slot in the reactor's [`Watchers`], while it has one.
+    slot: Cell<Option<usize>>,
 }
 
 impl ReleaseWatch {
@@ -51,6 +56,7 @@ impl ReleaseWatch {
             index,
             generation,
             id,
+            slot: Cell::new(None),
         }
     }
 
@@ -63,19 +69,19 @@ impl ReleaseWatch {
     /// wake when it goes.
     pub fn poll_released(&self, cx: &mut Context<'_>) -> Poll<()> {
         if self.is_released() {
-            self.reactor.watchers.remove(self.id);
+            self.reactor.watchers.remove(self);
             return Poll::Ready(());
         }
-        self.reactor
-            .watchers
-            .store(self.id, self.index, self.generation, cx.waker());
+        if self.reactor.watchers.store(self, cx.waker()) {
+            self.reactor.mark_watched(self.index, self.generation);
+        }
         Poll::Pending
     }
 }
 
 impl Drop for ReleaseWatch {
     fn drop(&mut self) {
-        self.reactor.watchers.remove(self.id);
+        self.reactor.watchers.remove(self);
     }
 }
 
@@ -89,14 +95,15 @@ impl fmt::Debug for ReleaseWatch {
     }
 }
 
-/// The reactor's pending watches: few (one per watching owner), so a list scanned in full.
+/// The reactor's pending watches.
 #[derive(Default)]
 pub(crate) struct Watchers {
-    list: RefCell<Vec<Watcher>>,
+    list: RefCell<Slab<Watcher>>,
     next_id: Cell<u64>,
 }
 
 struct Watcher {
+    /// Which watch this is: a slot freed by a release may be taken by another watch meanwhile.
     id: u64,
     index: usize,
     generation: u32,
@@ -104,52 +111,52 @@ struct Watcher {
 }
 
 impl Watchers {
-    /// Keeps `waker` for watch `id` of registration (`index`, `generation`).
-    fn store(&self, id: u64, index: usize, generation: u32, waker: &Waker) {
+    /// Keeps `waker` for `watch`. Returns true when the watch was not in the list yet.
+    fn store(&self, watch: &ReleaseWatch, waker: &Waker) -> bool {
         let mut list = self.list.borrow_mut();
-        match list.iter_mut().find(|w| w.id == id) {
-            Some(w) if w.waker.will_wake(waker) => {}
-            Some(w) => {
-                let old = std::mem::replace(&mut w.waker, waker.clone());
-                drop(list);
-                drop(old);
+        if let Some(slot) = watch.slot.get() {
+            if let Some(kept) = list.get_mut(slot).filter(|w| w.id == watch.id) {
+                if !kept.waker.will_wake(waker) {
+                    let old = std::mem::replace(&mut kept.waker, waker.clone());
+                    drop(list);
+                    drop(old);
+                }
+                return false;
             }
-            None => list.push(Watcher {
-                id,
-                index,
-                generation,
-                waker: waker.clone(),
-            }),
         }
+        let slot = list.insert(Watcher {
+            id: watch.id,
+            index: watch.index,
+            generation: watch.generation,
+            waker: waker.clone(),
+        });
+        watch.slot.set(Some(slot));
+        true
     }
 
-    fn remove(&self, id: u64) {
+    fn remove(&self, watch: &ReleaseWatch) {
+        let Some(slot) = watch.slot.take() else {
+            return;
+        };
         let mut list = self.list.borrow_mut();
-        let removed = list
-            .iter()
-            .position(|w| w.id == id)
-            .map(|at| list.swap_remove(at));
+        let removed = match list.get(slot) {
+            Some(w) if w.id == watch.id => Some(list.remove(slot)),
+            _ => None,
+        };
         drop(list);
         drop(removed);
     }
 
-    /// Wakes (and forgets) the watches of the registration just released.
+    /// Wakes (and forgets) the watches of a watched registration just released.
     pub(crate) fn released(&self, index: usize, generation: u32) {
         let woken: Vec<Watcher> = {
             let mut list = self.list.borrow_mut();
-            if list.is_empty() {
-                return;
-            }
-            let mut woken = Vec::new();
-            let mut at = 0;
-            while at < list.len() {
-                if list[at].index == index && list[at].generation == generation {
-                    woken.push(list.swap_remove(at));
-                } else {
-                    at += 1;
-                }
-            }
-            woken
+            let slots: Vec<usize> = list
+                .iter()
+                .filter(|(_, w)| w.index == index && w.generation == generation)
+                .map(|(slot, _)| slot)
+                .collect();
+            slots.into_iter().map(|slot| list.remove(slot)).collect()
         };
         for watcher in woken {
             watcher.waker.wake();
@@ -159,6 +166,6 @@ impl Watchers {
     /// Forgets every watch, at the loop's shutdown; returns their wakers for the caller to drop.
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let list = std::mem::take(&mut *self.list.borrow_mut());
-        list.into_iter().map(|w| w.waker).collect()
+        list.into_iter().map(|(_, w)| w.waker).collect()
     }
 }

@@ -17,11 +17,16 @@ pub(crate) struct ScheduledIo {
     pub(crate) readiness: Ready,
     /// Bumped on every event for this source.
     pub(crate) tick: u32,
+    /// A [`ReleaseWatch`](super::ReleaseWatch) waits for this registration to go.
+    pub(crate) watched: bool,
     /// The task reading from this source.
     pub(crate) reader: Waiter,
     /// The task writing to this source.
     pub(crate) writer: Waiter,
 }
+
+// One line: a field added past it would double the memory an event touches.
+const _: () = assert!(std::mem::size_of::<ScheduledIo>() == 64);
 
 /// The task interested in one direction of a source.
 ///
