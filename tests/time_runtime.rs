@@ -1,5 +1,7 @@
 //! Timers driven by the loop: the poll timeout from the wheel, the paused clock and its auto-advance.
 
+mod util;
+
 use mudu::task::yield_now;
 use mudu::time::{self, Instant};
 use std::cell::{Cell, RefCell};
@@ -126,6 +128,70 @@ fn advancing_by_a_duration_too_long_to_hold_fires_even_the_longest_sleep() {
         }
         let waited = time::timeout(Duration::from_secs(5), std::future::pending::<()>()).await;
         assert!(waited.is_err());
+    });
+}
+
+#[test]
+fn after_the_largest_advance_long_timeouts_still_take_their_time() {
+    // Guarded: with too little room left after the jump, a sleep would never come, and this would hang.
+    util::finishes("time after the largest advance", 30, || {
+        after_the_largest_advance()
+    });
+}
+
+fn after_the_largest_advance() {
+    paused().block_on(async {
+        time::advance(Duration::MAX).await;
+        // A timeout of `Duration::MAX` lands 30 years on and fires; time still works after it.
+        let forever = time::timeout(Duration::MAX, std::future::pending::<()>()).await;
+        assert!(forever.is_err());
+        let before = Instant::now();
+        let waited =
+            time::timeout(Duration::from_secs(5), time::sleep(Duration::from_secs(1))).await;
+        assert!(waited.is_ok());
+        assert_eq!(Instant::now() - before, Duration::from_secs(1));
+        let decades = Duration::from_secs(20 * 365 * 24 * 3600);
+        let before = Instant::now();
+        assert!(time::timeout(decades, std::future::pending::<()>())
+            .await
+            .is_err());
+        assert_eq!(Instant::now() - before, decades);
+    });
+}
+
+#[test]
+fn a_deadline_past_the_clock_range_never_fires_and_holds_nothing() {
+    // The last representable instant cannot be reached on the microsecond grid: the sleep must stay
+    // pending (never early) without an entry the loop would keep jumping to.
+    paused().block_on(async {
+        let now = Instant::now();
+        let (mut lo, mut hi) = (0u64, u64::MAX);
+        while lo < hi {
+            let mid = hi - (hi - lo) / 2;
+            if now.checked_add(Duration::from_nanos(mid)).is_some() {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        let last = now.checked_add(Duration::from_nanos(lo)).unwrap();
+        let mut end = Box::pin(time::sleep_until(last));
+        let waker = std::task::Waker::noop();
+        let polled = end
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(waker));
+        assert!(polled.is_pending());
+        let driver = mudu_timer::TimeDriver::current().unwrap();
+        assert_eq!(
+            driver.pending_timers(),
+            0,
+            "no entry for a deadline the clock cannot reach"
+        );
+        // Raced against an hour: the hour ends it, at exactly one hour.
+        let raced = time::timeout(Duration::from_secs(3600), end.as_mut()).await;
+        assert!(raced.is_err());
+        assert_eq!(Instant::now() - now, Duration::from_secs(3600));
+        assert!(!end.is_elapsed());
     });
 }
 

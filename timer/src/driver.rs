@@ -297,8 +297,13 @@ impl TimeDriver {
                     return Poll::Ready(());
                 }
             }
-            let fresh = waker.clone();
             let tick = self.tick_ceil(deadline);
+            if self.instant_of(tick).is_none() {
+                // Past the end of the clock's range: the clock can never get there, so the timer never
+                // fires, and taking no entry keeps the loop from jumping to it over and over.
+                return Poll::Pending;
+            }
+            let fresh = waker.clone();
             let mut state = self.state.borrow_mut();
             if state.wheel.is_empty() {
                 // `process` leaves an empty wheel's time behind; bring it up to the latest reading, so
@@ -330,10 +335,16 @@ impl TimeDriver {
         let replaced = match state.wheel.get_mut(registered) {
             Some(stored) => Some(mem::replace(stored, fresh)),
             None => {
-                // Gone without being due (a reset made away from this driver): register anew.
+                // Gone without being due (a reset made away from this driver): register anew, unless
+                // the deadline is past the clock's range.
                 let tick = self.tick_ceil(deadline);
-                *key = Some(state.wheel.insert(tick, fresh));
-                None
+                if self.instant_of(tick).is_some() {
+                    *key = Some(state.wheel.insert(tick, fresh));
+                    None
+                } else {
+                    *key = None;
+                    Some(fresh) // dropped below, with no borrow held
+                }
             }
         };
         drop(state);
@@ -347,9 +358,15 @@ impl TimeDriver {
         self.state.borrow_mut().wheel.cancel(key)
     }
 
-    /// Moves the pending timer named by `key` to `deadline`; false if it is gone.
+    /// Moves the pending timer named by `key` to `deadline`; false if it is gone, or taken out because
+    /// `deadline` is past the clock's range (it never comes; the next poll takes no entry).
     pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
         let tick = self.tick_ceil(deadline);
+        if self.instant_of(tick).is_none() {
+            let removed = self.state.borrow_mut().wheel.cancel(key);
+            drop(removed);
+            return false;
+        }
         self.state.borrow_mut().wheel.reset(key, tick)
     }
 

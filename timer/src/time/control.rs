@@ -41,8 +41,9 @@ pub fn resume() {
 
 /// Moves the paused clock forward by `duration`, firing every timer due by then in deadline order,
 /// then yields once so the woken tasks run before it returns. A `duration` that would take the clock
-/// within 30 years of the last instant it can hold (centuries ahead; `Duration::MAX`, say) stops it
-/// there, which fires every timer set before; later sleeps and timeouts still work from there.
+/// within 60 years of the last instant it can hold (centuries ahead; `Duration::MAX`, say) stops it
+/// there, which fires every timer set before; later sleeps and timeouts, `Duration::MAX` ones
+/// included, still work from there.
 ///
 /// # Panics
 /// When polled outside a mudu runtime, or while the clock is not paused.

@@ -156,19 +156,22 @@ impl Instant {
     }
 
     /// `self + duration`, or a deadline about 30 years ahead when that cannot be represented (so
-    /// `sleep(Duration::MAX)` is a sleep that never ends in practice rather than a panic).
+    /// `sleep(Duration::MAX)` is a sleep that never ends in practice rather than a panic). Within 30
+    /// years of the end of the clock's range (only a paused clock gets there), the last
+    /// representable instant, which no timer can wait for: such a deadline never comes, rather than
+    /// coming early.
     pub(crate) fn add_or_far_future(self, duration: Duration) -> Instant {
         self.checked_add(duration)
             .or_else(|| self.checked_add(FAR_FUTURE))
-            .unwrap_or(self)
+            .unwrap_or(Instant { nanos: u64::MAX })
     }
 
-    /// The latest instant a paused clock may be moved to: far enough before the last representable
-    /// one that every deadline of the form `now + d` with `d` up to [`FAR_FUTURE`] still fits, so
-    /// sleeps, timeouts and intervals keep working after any jump.
+    /// The latest instant `advance` moves a paused clock to: twice [`FAR_FUTURE`] (60 years) before
+    /// the last representable one, so that sleeps, timeouts and intervals keep working after any
+    /// jump, even after a `Duration::MAX` timeout (which lands 30 years on) has fired.
     pub(crate) fn jump_ceiling() -> Instant {
         Instant {
-            nanos: u64::MAX - FAR_FUTURE.as_secs() * 1_000_000_000,
+            nanos: u64::MAX - 2 * FAR_FUTURE.as_secs() * 1_000_000_000,
         }
     }
 

@@ -31,7 +31,8 @@ use std::time::Duration;
 ///
 /// The deadline is taken when `sleep` is called. The sleep finishes at the first poll at which the
 /// clock has reached it, never earlier; the driver wakes it on the first microsecond tick at or after
-/// the deadline. `Duration::MAX` sleeps (in practice) forever.
+/// the deadline. `Duration::MAX` sleeps (in practice) forever: about 30 years. A deadline past the
+/// end of the clock's range (only a paused clock pushed centuries ahead meets one) never comes.
 ///
 /// # Panics
 /// Outside a mudu runtime (no driver is current on this thread).
