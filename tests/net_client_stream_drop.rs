@@ -105,3 +105,33 @@ fn disconnect_ends_a_handler_that_turned_its_stream_into_a_std_one() {
         })
     });
 }
+
+#[test]
+fn disconnect_in_the_same_turn_as_another_task_drops_the_stream_ends_run() {
+    // Both wakes (the release and the disconnect) reach the client before it runs again: it must see
+    // the stream gone, and end the handler rather than wait on it.
+    util::finishes("disconnect in the turn the stream went", 30, || {
+        paused().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = TcpClient::new(listener.local_addr().unwrap());
+            let handle = client.handle();
+            let running = mudu::spawn(async move {
+                client
+                    .run(move |stream| {
+                        let handle = handle.clone();
+                        async move {
+                            drop(mudu::spawn(async move {
+                                drop(stream);
+                                handle.disconnect();
+                            }));
+                            std::future::pending::<()>().await;
+                            Ok(())
+                        }
+                    })
+                    .await
+            });
+            let (_conn, _) = listener.accept().await.unwrap();
+            running.await.unwrap().unwrap();
+        })
+    });
+}

@@ -359,6 +359,11 @@ where
         if raised & STOP != 0 {
             return Poll::Ready(DisconnectReason::Stopped);
         }
+        // The stream may have gone since the last poll (another task dropped it, or turned it into a
+        // std stream, perhaps in the same turn as the disconnect): `disconnect` must know.
+        if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
+            kept = Kept::Nothing;
+        }
         if raised & DISCONNECT != 0 && !half_closed {
             half_closed = true;
             match std::mem::replace(&mut kept, Kept::Used) {
@@ -373,8 +378,8 @@ where
             }
         }
         let polled = session.as_mut().poll(cx);
-        // The handler (or a task it gave the stream to) may have dropped the
-        // stream: the connection must close then, so the dup goes too.
+        // The handler may have dropped the stream in that poll: the connection
+        // must close then, so the dup goes too.
         if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
             kept = Kept::Nothing;
         }
