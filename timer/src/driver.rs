@@ -84,6 +84,9 @@ const NANOS_PER_TICK: u64 = 1_000;
 pub struct TimeDriver {
     /// The instant of tick 0.
     origin: Instant,
+    /// The last tick whose instant an `Instant` can hold: the clock never gets past it, so a later
+    /// deadline never comes.
+    last_tick: u64,
     state: RefCell<State>,
 }
 
@@ -101,6 +104,7 @@ impl TimeDriver {
         let origin = Instant::real_now();
         TimeDriver {
             origin,
+            last_tick: Instant::LAST.nanos_since(origin) / NANOS_PER_TICK,
             state: RefCell::new(State {
                 clock: Clock::new(origin, start_paused),
                 wheel: Wheel::new(),
@@ -298,7 +302,7 @@ impl TimeDriver {
                 }
             }
             let tick = self.tick_ceil(deadline);
-            if self.instant_of(tick).is_none() {
+            if tick > self.last_tick {
                 // Past the end of the clock's range: the clock can never get there, so the timer never
                 // fires, and taking no entry keeps the loop from jumping to it over and over.
                 return Poll::Pending;
@@ -338,7 +342,7 @@ impl TimeDriver {
                 // Gone without being due (a reset made away from this driver): register anew, unless
                 // the deadline is past the clock's range.
                 let tick = self.tick_ceil(deadline);
-                if self.instant_of(tick).is_some() {
+                if tick <= self.last_tick {
                     *key = Some(state.wheel.insert(tick, fresh));
                     None
                 } else {
@@ -362,7 +366,7 @@ impl TimeDriver {
     /// `deadline` is past the clock's range (it never comes; the next poll takes no entry).
     pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
         let tick = self.tick_ceil(deadline);
-        if self.instant_of(tick).is_none() {
+        if tick > self.last_tick {
             let removed = self.state.borrow_mut().wheel.cancel(key);
             drop(removed);
             return false;

@@ -90,6 +90,9 @@ fn nanos_of(duration: Duration) -> Option<u64> {
 }
 
 impl Instant {
+    /// The last instant an `Instant` can hold.
+    pub(crate) const LAST: Instant = Instant { nanos: u64::MAX };
+
     /// The current time of this thread's runtime clock (virtual while paused), or of the real clock
     /// outside any runtime.
     pub fn now() -> Instant {
@@ -163,7 +166,7 @@ impl Instant {
     pub(crate) fn add_or_far_future(self, duration: Duration) -> Instant {
         self.checked_add(duration)
             .or_else(|| self.checked_add(FAR_FUTURE))
-            .unwrap_or(Instant { nanos: u64::MAX })
+            .unwrap_or(Instant::LAST)
     }
 
     /// The latest instant `advance` moves a paused clock to: twice [`FAR_FUTURE`] (60 years) before
