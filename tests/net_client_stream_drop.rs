@@ -4,7 +4,7 @@
 
 mod util;
 
-use mudu::net::{TcpClient, TcpListener, TcpStream};
+use mudu::net::{ClientHandle, ConnectError, TcpClient, TcpListener, TcpStream};
 use mudu::time;
 use std::cell::Cell;
 use std::future::Future;
@@ -16,23 +16,47 @@ fn paused() -> mudu::Runtime {
     mudu::Runtime::builder().start_paused(true).build().unwrap()
 }
 
-/// Runs a client whose handler is `handler` against a local listener and returns what the server's
-/// first read gets: 0 (end-of-file) once the connection is closed. The handler never returns.
+/// A client (retry off) running on one connection to a fresh local listener.
+struct Started {
+    handle: ClientHandle,
+    running: mudu::JoinHandle<Result<(), ConnectError>>,
+    /// The server's side of the connection.
+    conn: TcpStream,
+}
+
+/// Starts a client whose handler `make_handler` builds (given the client's handle), and accepts its
+/// connection.
+async fn start<H, F>(make_handler: impl FnOnce(ClientHandle) -> H) -> Started
+where
+    H: Fn(TcpStream) -> F + 'static,
+    F: Future<Output = io::Result<()>> + 'static,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let mut client = TcpClient::new(listener.local_addr().unwrap());
+    let handle = client.handle();
+    let handler = make_handler(handle.clone());
+    let running = mudu::spawn(async move { client.run(handler).await });
+    let (conn, _) = listener.accept().await.unwrap();
+    Started {
+        handle,
+        running,
+        conn,
+    }
+}
+
+/// Runs a client whose handler is `handler` and returns what the server's first read gets: 0
+/// (end-of-file) once the connection is closed. The handler never returns.
 fn server_read_after<H, F>(handler: H) -> usize
 where
     H: Fn(TcpStream) -> F + 'static,
     F: Future<Output = io::Result<()>> + 'static,
 {
     paused().block_on(async move {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut client = TcpClient::new(listener.local_addr().unwrap());
-        let handle = client.handle();
-        let running = mudu::spawn(async move { client.run(handler).await });
-        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut started = start(|_| handler).await;
         let mut buf = [0u8; 8];
-        let n = conn.read(&mut buf).await.unwrap();
-        handle.stop();
-        running.await.unwrap().unwrap();
+        let n = started.conn.read(&mut buf).await.unwrap();
+        started.handle.stop();
+        started.running.await.unwrap().unwrap();
         n
     })
 }
@@ -71,26 +95,25 @@ fn disconnect_ends_a_handler_that_turned_its_stream_into_a_std_one() {
     // server to close; nothing is left for `disconnect` to half-close, so it ends the handler.
     util::finishes("disconnect after into_std", 30, || {
         paused().block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut client = TcpClient::new(listener.local_addr().unwrap());
-            let handle = client.handle();
             let moved = Rc::new(Cell::new(false));
             let flag = Rc::clone(&moved);
-            let running = mudu::spawn(async move {
-                client
-                    .run(move |stream| {
-                        let flag = Rc::clone(&flag);
-                        async move {
-                            let mut stream = TcpStream::from_std(stream.into_std()?)?;
-                            flag.set(true);
-                            let mut buf = [0u8; 8];
-                            while stream.read(&mut buf).await? != 0 {}
-                            Ok(())
-                        }
-                    })
-                    .await
-            });
-            let (mut conn, _) = listener.accept().await.unwrap();
+            let Started {
+                handle,
+                running,
+                mut conn,
+            } = start(|_| {
+                move |stream: TcpStream| {
+                    let flag = Rc::clone(&flag);
+                    async move {
+                        let mut stream = TcpStream::from_std(stream.into_std()?)?;
+                        flag.set(true);
+                        let mut buf = [0u8; 8];
+                        while stream.read(&mut buf).await? != 0 {}
+                        Ok(())
+                    }
+                }
+            })
+            .await;
             while !moved.get() {
                 mudu::task::yield_now().await;
             }
@@ -112,26 +135,21 @@ fn disconnect_in_the_same_turn_as_another_task_drops_the_stream_ends_run() {
     // the stream gone, and end the handler rather than wait on it.
     util::finishes("disconnect in the turn the stream went", 30, || {
         paused().block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let mut client = TcpClient::new(listener.local_addr().unwrap());
-            let handle = client.handle();
-            let running = mudu::spawn(async move {
-                client
-                    .run(move |stream| {
-                        let handle = handle.clone();
-                        async move {
-                            drop(mudu::spawn(async move {
-                                drop(stream);
-                                handle.disconnect();
-                            }));
-                            std::future::pending::<()>().await;
-                            Ok(())
-                        }
-                    })
-                    .await
-            });
-            let (_conn, _) = listener.accept().await.unwrap();
-            running.await.unwrap().unwrap();
+            let started = start(|handle| {
+                move |stream: TcpStream| {
+                    let handle = handle.clone();
+                    async move {
+                        drop(mudu::spawn(async move {
+                            drop(stream);
+                            handle.disconnect();
+                        }));
+                        std::future::pending::<()>().await;
+                        Ok(())
+                    }
+                }
+            })
+            .await;
+            started.running.await.unwrap().unwrap();
         })
     });
 }
