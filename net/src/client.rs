@@ -76,7 +76,7 @@ use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, OwnedFd};
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use mudu_runtime::io::ReleaseWatch;
@@ -341,6 +341,16 @@ enum Kept {
     Used,
 }
 
+impl Kept {
+    /// Drops the dup once the handler's stream is gone (`stream_gone` keeps `cx`'s waker until then),
+    /// so that it never holds the connection open by itself.
+    fn forget_if_gone(&mut self, stream_gone: &ReleaseWatch, cx: &mut Context<'_>) {
+        if matches!(self, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
+            *self = Kept::Nothing;
+        }
+    }
+}
+
 /// Runs one connection's handler until it returns or a command ends it.
 async fn serve<F>(
     signals: &Signals,
@@ -361,9 +371,7 @@ where
         }
         // The stream may have gone since the last poll (another task dropped it, or turned it into a
         // std stream, perhaps in the same turn as the disconnect): `disconnect` must know.
-        if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
-            kept = Kept::Nothing;
-        }
+        kept.forget_if_gone(stream_gone, cx);
         if raised & DISCONNECT != 0 && !half_closed {
             half_closed = true;
             match std::mem::replace(&mut kept, Kept::Used) {
@@ -380,9 +388,7 @@ where
         let polled = session.as_mut().poll(cx);
         // The handler may have dropped the stream in that poll: the connection
         // must close then, so the dup goes too.
-        if matches!(kept, Kept::Dup(_)) && stream_gone.poll_released(cx).is_ready() {
-            kept = Kept::Nothing;
-        }
+        kept.forget_if_gone(stream_gone, cx);
         polled.map(|result| match result {
             Ok(()) if half_closed => DisconnectReason::Requested,
             Ok(()) => DisconnectReason::Closed,
