@@ -302,9 +302,8 @@ impl TimeDriver {
                 }
             }
             let tick = self.tick_ceil(deadline);
-            if tick > self.last_tick {
-                // Past the end of the clock's range: the clock can never get there, so the timer never
-                // fires, and taking no entry keeps the loop from jumping to it over and over.
+            if !self.can_reach(tick) {
+                // Taking no entry keeps the loop from jumping to it over and over.
                 return Poll::Pending;
             }
             let fresh = waker.clone();
@@ -342,7 +341,7 @@ impl TimeDriver {
                 // Gone without being due (a reset made away from this driver): register anew, unless
                 // the deadline is past the clock's range.
                 let tick = self.tick_ceil(deadline);
-                if tick <= self.last_tick {
+                if self.can_reach(tick) {
                     *key = Some(state.wheel.insert(tick, fresh));
                     None
                 } else {
@@ -366,7 +365,7 @@ impl TimeDriver {
     /// `deadline` is past the clock's range (it never comes; the next poll takes no entry).
     pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
         let tick = self.tick_ceil(deadline);
-        if tick > self.last_tick {
+        if !self.can_reach(tick) {
             let removed = self.state.borrow_mut().wheel.cancel(key);
             drop(removed);
             return false;
@@ -414,6 +413,13 @@ impl TimeDriver {
     fn jump_ceiling(&self) -> Instant {
         let ceiling = Instant::jump_ceiling();
         self.instant_of(self.tick_floor(ceiling)).unwrap_or(ceiling)
+    }
+
+    /// Whether the clock can ever reach `tick`. A later deadline is past the end of the clock's range
+    /// (only a paused clock pushed centuries ahead meets one): its timer never fires, and takes no
+    /// entry in the wheel.
+    fn can_reach(&self, tick: u64) -> bool {
+        tick <= self.last_tick
     }
 
     /// The instant at which `tick` begins, if it is representable.
