@@ -27,6 +27,7 @@
 //! SelfConnect        ConnectionRefused      nobody listened on the target; the
 //!                                           kernel joined the socket to itself
 //! TimedOut           TimedOut
+//! OutOfResources     the io::Error's own kind  OutOfMemory for ENOMEM
 //! PermissionDenied   PermissionDenied
 //! UnsupportedFamily  Unsupported
 //! Stopped            Other                  not Interrupted: loops retry that
@@ -69,6 +70,10 @@ pub enum ConnectErrorKind {
     SelfConnect,
     /// The handshake timed out, in the kernel (`ETIMEDOUT`) or by mudu's timer.
     TimedOut,
+    /// The process or the system ran out of what a socket needs: descriptors (`EMFILE`, `ENFILE`),
+    /// socket buffers or memory (`ENOBUFS`, `ENOMEM`), or room in the loop's epoll set (`ENOSPC`).
+    /// Retried: these come back as other connections close.
+    OutOfResources,
     /// The system forbids this connection (`EACCES`, `EPERM`).
     PermissionDenied,
     /// The host cannot use the address family (`EAFNOSUPPORT`).
@@ -88,12 +93,13 @@ pub enum ConnectErrorKind {
 impl ConnectErrorKind {
     /// Whether a fresh socket may succeed later: true for refused,
     /// unreachable, address in use or not available, would block,
-    /// self-connect and timed out; false for the rest.
+    /// self-connect, timed out, out of resources and a failed name lookup;
+    /// false for the rest.
     pub fn is_retryable(self) -> bool {
         use ConnectErrorKind::*;
         match self {
             Refused | Unreachable | AddrInUse | AddrNotAvailable | WouldBlock | SelfConnect
-            | TimedOut | Resolve => true,
+            | TimedOut | OutOfResources | Resolve => true,
             PermissionDenied | UnsupportedFamily | Stopped | InvalidAddress | Other => false,
         }
     }
@@ -109,6 +115,7 @@ impl ConnectErrorKind {
             WouldBlock => "no resources right now",
             SelfConnect => "connected to itself",
             TimedOut => "timed out",
+            OutOfResources => "out of descriptors or memory",
             PermissionDenied => "permission denied",
             UnsupportedFamily => "address family not supported",
             Stopped => "stopped",
@@ -263,7 +270,7 @@ impl ConnectError {
             UnsupportedFamily => io::ErrorKind::Unsupported,
             Stopped => io::ErrorKind::Other,
             InvalidAddress => io::ErrorKind::InvalidInput,
-            Resolve | Other => self.error.kind(),
+            OutOfResources | Resolve | Other => self.error.kind(),
         }
     }
 }

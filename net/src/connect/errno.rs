@@ -20,6 +20,8 @@
 //! EINVAL                       Retry        Unreachable        mudu
 //! ETIMEDOUT                    Retry        TimedOut           mudu
 //! ECONNRESET                   Retry        Refused            mudu
+//! EMFILE, ENFILE, ENOBUFS,     Retry        OutOfResources     mudu
+//!   ENOMEM, ENOSPC
 //! EACCES, EPERM                Fatal        PermissionDenied   muduo
 //! EAFNOSUPPORT                 Fatal        UnsupportedFamily  muduo
 //! EALREADY, EBADF, EFAULT,     Fatal        Other              muduo
@@ -45,6 +47,13 @@
 //!   or packets are dropped on the way; both may pass.
 //! - `ECONNRESET` during the handshake: the peer answered with a reset, as a
 //!   refusal does.
+//! - `EMFILE`, `ENFILE` (no descriptor for the socket), `ENOBUFS`, `ENOMEM`
+//!   (no socket buffer or kernel memory), `ENOSPC` (epoll's watch limit, met
+//!   when the socket is registered): the process or the host is out of
+//!   resources. Nothing is wrong with the target, and the resources come
+//!   back as connections close. Giving up would leave a reconnecting client
+//!   dead after a burst that filled the process's descriptor table. (muduo
+//!   aborts the process when it cannot create the socket.)
 //!
 //! Rules: a `Retry` always carries a kind for which
 //! [`ConnectErrorKind::is_retryable`] is true and a `Fatal` one for which it is
@@ -108,6 +117,9 @@ pub fn classify(errno: i32) -> Disposition {
         | libc::ENETDOWN
         | libc::EINVAL => Retry(K::Unreachable),
         libc::ETIMEDOUT => Retry(K::TimedOut),
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::ENOSPC => {
+            Retry(K::OutOfResources)
+        }
         libc::EACCES | libc::EPERM => Fatal(K::PermissionDenied),
         libc::EAFNOSUPPORT => Fatal(K::UnsupportedFamily),
         _ => Fatal(K::Other),
@@ -145,6 +157,15 @@ mod tests {
         assert_eq!(classify(libc::EINVAL), Retry(K::Unreachable));
         assert_eq!(classify(libc::ETIMEDOUT), Retry(K::TimedOut));
         assert_eq!(classify(libc::ECONNRESET), Retry(K::Refused));
+        for errno in [
+            libc::EMFILE,
+            libc::ENFILE,
+            libc::ENOBUFS,
+            libc::ENOMEM,
+            libc::ENOSPC,
+        ] {
+            assert_eq!(classify(errno), Retry(K::OutOfResources), "errno {errno}");
+        }
     }
 
     #[test]
@@ -161,9 +182,8 @@ mod tests {
     fn unknown_errnos_are_fatal() {
         for errno in [
             libc::ENOTCONN,
-            libc::EMFILE,
-            libc::ENOBUFS,
             libc::EIO,
+            libc::EROFS,
             -1,
             4096,
             i32::MAX,

@@ -71,6 +71,14 @@ fn converts_to_io_error_with_sensible_kinds() {
     );
     assert_eq!(os(K::TimedOut, libc::ETIMEDOUT), io::ErrorKind::TimedOut);
     assert_eq!(
+        os(K::OutOfResources, libc::ENOMEM),
+        io::ErrorKind::OutOfMemory
+    );
+    assert_eq!(
+        os(K::OutOfResources, libc::EMFILE),
+        io::Error::from_raw_os_error(libc::EMFILE).kind()
+    );
+    assert_eq!(
         os(K::PermissionDenied, libc::EACCES),
         io::ErrorKind::PermissionDenied
     );
@@ -145,12 +153,15 @@ fn every_kind_has_a_description_and_a_retry_decision() {
         WouldBlock,
         SelfConnect,
         TimedOut,
+        OutOfResources,
+        Resolve,
         PermissionDenied,
         UnsupportedFamily,
         Stopped,
+        InvalidAddress,
         Other,
     ];
-    assert_eq!(all.iter().filter(|k| k.is_retryable()).count(), 7);
+    assert_eq!(all.iter().filter(|k| k.is_retryable()).count(), 9);
     for kind in all {
         assert!(!kind.to_string().is_empty());
         assert_eq!(kind.to_string(), kind.as_str());

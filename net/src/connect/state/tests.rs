@@ -6,7 +6,7 @@ use ConnectErrorKind as K;
 
 const CONNECTING: [i32; 4] = [0, libc::EINPROGRESS, libc::EINTR, libc::EISCONN];
 
-const RETRY: [(i32, ConnectErrorKind); 11] = [
+const RETRY: [(i32, ConnectErrorKind); 16] = [
     (libc::EAGAIN, K::WouldBlock),
     (libc::EADDRINUSE, K::AddrInUse),
     (libc::EADDRNOTAVAIL, K::AddrNotAvailable),
@@ -18,6 +18,11 @@ const RETRY: [(i32, ConnectErrorKind); 11] = [
     (libc::ENETDOWN, K::Unreachable),
     (libc::EINVAL, K::Unreachable),
     (libc::ETIMEDOUT, K::TimedOut),
+    (libc::EMFILE, K::OutOfResources),
+    (libc::ENFILE, K::OutOfResources),
+    (libc::ENOBUFS, K::OutOfResources),
+    (libc::ENOMEM, K::OutOfResources),
+    (libc::ENOSPC, K::OutOfResources),
 ];
 
 const FATAL: [(i32, ConnectErrorKind); 10] = [
@@ -28,7 +33,7 @@ const FATAL: [(i32, ConnectErrorKind); 10] = [
     (libc::EBADF, K::Other),
     (libc::EFAULT, K::Other),
     (libc::ENOTSOCK, K::Other),
-    (libc::EMFILE, K::Other),
+    (libc::EIO, K::Other),
     (9999, K::Other),
     (-1, K::Other),
 ];
