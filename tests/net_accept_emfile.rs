@@ -27,34 +27,11 @@ const MIN_WINDOW: Duration = Duration::from_millis(500);
 /// the listener works.
 const BOUND: Duration = Duration::from_secs(10);
 
-/// The descriptor limit that leaves exactly `room` free numbers below it
-/// (new descriptors take the lowest free number; open ones above the limit,
-/// such as a high descriptor inherited from the parent, stay usable).
-fn limit_leaving_room(room: u64) -> u64 {
-    let open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
-        .collect();
-    (0..)
-        .find(|&limit| limit - open.iter().filter(|&&fd| fd < limit).count() as u64 == room)
-        .unwrap()
-}
-
-fn limit_descriptors(limit: u64) {
-    let rlimit = libc::rlimit {
-        rlim_cur: limit,
-        rlim_max: limit,
-    };
-    // SAFETY: `rlimit` is a valid, initialised struct that outlives the call.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) };
-    assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
-}
-
 /// The child: an echo server that logs accept errors and keeps accepting.
 fn serve_at_the_limit() {
     mudu::block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        limit_descriptors(limit_leaving_room(ROOM));
+        util::limit_descriptors(util::limit_leaving_room(ROOM));
         println!("listening {}", listener.local_addr().unwrap().port());
         let mut told = false;
         loop {

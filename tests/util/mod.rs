@@ -48,6 +48,37 @@ pub fn is_child(var: &str) -> bool {
     std::env::var_os(var).is_some()
 }
 
+/// The descriptor limit that leaves exactly `room` free numbers below it
+/// (new descriptors take the lowest free number; open ones above the limit,
+/// such as a high descriptor inherited from the parent, stay usable).
+pub fn limit_leaving_room(room: u64) -> u64 {
+    let open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .collect();
+    (0..)
+        .find(|&limit| limit - open.iter().filter(|&&fd| fd < limit).count() as u64 == room)
+        .unwrap()
+}
+
+/// Sets this process's soft `RLIMIT_NOFILE` to `limit` and returns the
+/// previous soft limit. The hard limit stays, so the old limit can be put back.
+pub fn limit_descriptors(limit: u64) -> u64 {
+    let mut rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `rlimit` is a valid struct that outlives the call, which only writes it.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rlimit) };
+    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    let previous = rlimit.rlim_cur;
+    rlimit.rlim_cur = limit;
+    // SAFETY: `rlimit` is a valid, initialised struct that outlives the call.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit) };
+    assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
+    previous
+}
+
 /// A waker that does nothing, for polling a future by hand.
 pub fn noop_waker() -> std::task::Waker {
     struct Noop;
