@@ -183,3 +183,64 @@ fn a_dropped_handle_holds_no_paused_clock_back() {
         drop(tx);
     });
 }
+
+#[test]
+fn a_job_queued_behind_busy_workers_holds_no_paused_clock_back() {
+    // Every worker is taken by a job nobody awaits, each waiting for a release the loop sends only
+    // after a virtual second. The awaited job behind them cannot start until then, so the clock must
+    // move. The pool is process-wide, hence a process of its own.
+    util::isolated::isolated(
+        "a_job_queued_behind_busy_workers_holds_no_paused_clock_back",
+        || {
+            let waited = util::finishes("a job queued behind busy workers", 30, || {
+                let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+                rt.block_on(async {
+                    let workers = mudu_runtime::blocking::MAX_THREADS;
+                    let (release, released) = mpsc::channel::<()>();
+                    let released = Arc::new(std::sync::Mutex::new(released));
+                    let busy: Vec<_> = (0..workers)
+                        .map(|_| {
+                            let released = Arc::clone(&released);
+                            mudu::spawn_blocking(move || released.lock().unwrap().recv().unwrap())
+                        })
+                        .collect();
+                    mudu::spawn(async move {
+                        mudu::time::sleep(std::time::Duration::from_secs(1)).await;
+                        for _ in 0..workers {
+                            release.send(()).unwrap();
+                        }
+                    });
+                    let start = mudu::time::Instant::now();
+                    assert_eq!(mudu::spawn_blocking(|| 42).await.unwrap(), 42);
+                    drop(busy);
+                    start.elapsed()
+                })
+            });
+            assert_eq!(waited, std::time::Duration::from_secs(1));
+        },
+    );
+}
+
+#[test]
+fn a_handle_awaited_on_a_second_loop_holds_that_loops_paused_clock() {
+    // Polled once on one loop, then awaited on another: the second loop must wait for the job, not
+    // jump its clock to the timeout.
+    let first = mudu::Runtime::builder().start_paused(true).build().unwrap();
+    let mut job = mudu::spawn_blocking(|| {
+        // The blocking work itself (a slow lookup, say).
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        7
+    });
+    first.block_on(std::future::poll_fn(|cx| {
+        assert!(std::pin::Pin::new(&mut job).poll(cx).is_pending());
+        std::task::Poll::Ready(())
+    }));
+    let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+    let (result, waited) = rt.block_on(async {
+        let start = mudu::time::Instant::now();
+        let result = mudu::time::timeout(std::time::Duration::from_secs(1), &mut job).await;
+        (result.map(|r| r.unwrap()), start.elapsed())
+    });
+    assert_eq!(result, Ok(7));
+    assert_eq!(waited, std::time::Duration::ZERO);
+}
