@@ -146,6 +146,11 @@ where
                 Poll::Pending => i += 1,
             }
         }
+        if queue.len() == 0 && running.is_empty() {
+            // Every attempt has ended, or there was none: that is the answer, deadline or not (an
+            // attempt that fails in the same poll as the deadline counts).
+            return Poll::Ready(End::AllFailed(last_err.take()));
+        }
         if let Some(deadline) = deadline.as_mut() {
             if Pin::new(deadline).poll(cx).is_ready() {
                 running.clear();

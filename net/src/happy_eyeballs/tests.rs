@@ -299,6 +299,14 @@ fn success_at_the_deadline_instant_counts() {
 }
 
 #[test]
+fn a_failure_at_the_deadline_instant_counts() {
+    let w = a("10.0.0.1:80");
+    let out = run(&[(w, fail(400))], 250, Some(400));
+    assert_eq!(out.result, Err(TestError::Failed(w, 1)));
+    assert_eq!(out.at, 400);
+}
+
+#[test]
 fn a_failure_before_the_deadline_is_returned_as_such() {
     let w = a("10.0.0.1:80");
     let out = run(&[(w, fail(100))], 250, Some(1000));
@@ -308,9 +316,11 @@ fn a_failure_before_the_deadline_is_returned_as_such() {
 
 #[test]
 fn an_empty_list_reports_no_addresses() {
-    let out = run(&[], 250, None);
-    assert_eq!(out.result, Err(TestError::NoWinner(NoWinner::NoAddresses)));
-    assert_eq!(out.at, 0);
+    for deadline in [None, Some(0)] {
+        let out = run(&[], 250, deadline);
+        assert_eq!(out.result, Err(TestError::NoWinner(NoWinner::NoAddresses)));
+        assert_eq!(out.at, 0);
+    }
 }
 
 #[test]
