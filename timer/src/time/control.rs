@@ -40,7 +40,12 @@ pub fn resume() {
 }
 
 /// Moves the paused clock forward by `duration`, firing every timer due by then in deadline order,
-/// then yields once so the woken tasks run before it returns. A `duration` that would take the clock
+/// then yields once so the woken tasks run before it returns. Timers count whole microseconds: one
+/// fires once the clock reaches its deadline rounded up to a whole microsecond, so a deadline inside a
+/// microsecond (`sleep(Duration::from_secs(1) / 3)`) waits for the next whole one and never fires
+/// early (tokio's timers wait for the next millisecond the same way). The paused clock sits on a whole
+/// microsecond, so `sleep(d)` then `advance(d)` fires the sleep whenever `d` is a whole number of
+/// microseconds. A `duration` that would take the clock
 /// within 60 years of the last instant it can hold (centuries ahead; `Duration::MAX`, say) stops it
 /// there, which fires every timer set before; later sleeps and timeouts, `Duration::MAX` ones
 /// included, still work from there.
@@ -65,6 +70,12 @@ pub fn resume() {
 /// assert!(step.as_mut().poll(&mut cx).is_pending()); // moved the clock, yielding once
 /// assert!(step.as_mut().poll(&mut cx).is_ready());
 /// assert_eq!(time::Instant::now() - start, Duration::from_secs(5));
+///
+/// let third = Duration::from_secs(1) / 3; // 333,333,333 ns: inside a microsecond
+/// let mut nap = time::sleep(third);
+/// assert!(Pin::new(&mut nap).poll(&mut cx).is_pending());
+/// assert_eq!(driver.advance(third), 0); // the deadline's microsecond is not over
+/// assert_eq!(driver.advance(Duration::from_nanos(667)), 1); // the next whole microsecond
 /// ```
 pub async fn advance(duration: Duration) {
     driver::expect_current().advance(duration);
