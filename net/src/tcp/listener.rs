@@ -16,7 +16,8 @@
 //!                                            restore the spare; then back off
 //!                                            and return the error
 //! ENOBUFS, ENOMEM                          back off, return the error
-//! anything else                            return the error
+//! anything else (EINVAL from a listener    back off, return the error
+//!   that was shut down, ...)
 //! ```
 //!
 //! Why shed and back off: readiness is edge-triggered. At the descriptor
@@ -28,6 +29,10 @@
 //! next `accept` wait before it tries again, so a server that loops on
 //! `accept` and logs errors costs a few system calls per backoff period
 //! while at the limit, and serves again as soon as descriptors free up.
+//! The other errors that are returned back off too: most of them come again
+//! on every call (a listener shut down by another handle keeps failing with
+//! `EINVAL`), and the readiness they leave set would otherwise turn a loop
+//! that logs and carries on into a spin that starves every other task.
 //!
 //! Rules: loop thread only (`!Send`); one task accepts at a time (one waker
 //! slot for reading; `Incoming` borrows the listener).
@@ -50,7 +55,8 @@ use mudu_timer::time::{sleep, Sleep};
 use super::spare_fd::SpareFd;
 use super::{Incoming, TcpSocket, TcpStream};
 
-/// How long `accept` waits after running out of descriptors or memory.
+/// How long `accept` waits after it returned an error: after running out of descriptors or memory,
+/// or an error that may come back on every call.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
 
 /// The backlog [`TcpListener::bind`] asks for (the kernel caps it at
@@ -209,8 +215,7 @@ impl TcpListener {
                     self.shed();
                     self.back_off();
                 }
-                AcceptErrno::OutOfMemory => self.back_off(),
-                AcceptErrno::Fail => {}
+                AcceptErrno::OutOfMemory | AcceptErrno::Fail => self.back_off(),
             }
             return Poll::Ready(Err(error));
         }
@@ -253,7 +258,7 @@ enum AcceptErrno {
     OutOfDescriptors,
     /// `ENOBUFS`/`ENOMEM`: back off, report.
     OutOfMemory,
-    /// Report.
+    /// Back off, report.
     Fail,
 }
 
