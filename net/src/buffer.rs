@@ -15,9 +15,10 @@
 //!
 //! Rules:
 //! - Readers consume from `reader_index` (`peek`, `retrieve*`, `read_*`);
-//!   writers append at `writer_index` (`append*`, `read_from`). Both indices
-//!   only move forward, except that `retrieve_all` (or retrieving everything)
-//!   puts them back at [`Buffer::CHEAP_PREPEND`].
+//!   writers append at `writer_index` (`append*`, `read_from`); `prepend*`
+//!   moves `reader_index` back into the prependable area. Retrieving
+//!   everything puts both indices back at [`Buffer::CHEAP_PREPEND`], and so
+//!   do compaction (below) and `shrink`, with the content moved along.
 //! - The first [`Buffer::CHEAP_PREPEND`] (8) bytes are kept free so that a
 //!   length header can be written in front of a message after its body was
 //!   serialised (`prepend*`), without moving the body.
@@ -86,9 +87,15 @@ impl Buffer {
     /// let buf = mudu_net::Buffer::with_capacity(16);
     /// assert_eq!(buf.writable_bytes(), 16);
     /// ```
+    ///
+    /// # Panics
+    /// When `initial` plus the cheap prepend area overflows `usize`.
     pub fn with_capacity(initial: usize) -> Self {
+        let len = initial
+            .checked_add(Self::CHEAP_PREPEND)
+            .expect("Buffer capacity overflow");
         Buffer {
-            buf: vec![0; Self::CHEAP_PREPEND + initial],
+            buf: vec![0; len],
             reader: Self::CHEAP_PREPEND,
             writer: Self::CHEAP_PREPEND,
         }
@@ -238,12 +245,23 @@ impl Buffer {
     /// assert_eq!(buf.capacity(), 8 + 1024);
     /// assert_eq!(buf.prependable_bytes(), 8);
     /// ```
+    ///
+    /// # Panics
+    /// When the buffer would hold more than `usize::MAX` bytes, or more than
+    /// the allocator can give (as `Vec` does), which a length taken from a
+    /// peer can ask for: check such lengths against a limit first. The
+    /// content is untouched when it panics.
     pub fn ensure_writable(&mut self, n: usize) {
         if self.writable_bytes() >= n {
             return;
         }
-        if self.writable_bytes() + self.prependable_bytes() < n + Self::CHEAP_PREPEND {
-            self.buf.resize(self.writer + n, 0);
+        if self.writable_bytes() + self.prependable_bytes() < n.saturating_add(Self::CHEAP_PREPEND)
+        {
+            let len = self
+                .writer
+                .checked_add(n)
+                .expect("Buffer capacity overflow");
+            self.buf.resize(len, 0);
         } else {
             let readable = self.readable_bytes();
             self.buf
@@ -322,9 +340,15 @@ impl Buffer {
     /// assert_eq!(buf.capacity(), 8 + 10);
     /// assert_eq!(buf.peek(), &[7; 10]);
     /// ```
+    ///
+    /// # Panics
+    /// When the new size overflows `usize`, before anything changes.
     pub fn shrink(&mut self, reserve: usize) {
         let readable = self.readable_bytes();
-        let mut fresh = vec![0; Self::CHEAP_PREPEND + readable + reserve];
+        let len = (Self::CHEAP_PREPEND + readable)
+            .checked_add(reserve)
+            .expect("Buffer capacity overflow");
+        let mut fresh = vec![0; len];
         fresh[Self::CHEAP_PREPEND..Self::CHEAP_PREPEND + readable].copy_from_slice(self.peek());
         self.buf = fresh;
         self.reader = Self::CHEAP_PREPEND;

@@ -95,6 +95,27 @@ fn grows_to_writer_plus_request_when_compaction_is_not_enough() {
 }
 
 #[test]
+fn a_request_too_large_to_hold_panics_and_keeps_the_content() {
+    for n in [usize::MAX - 8, usize::MAX / 2] {
+        let mut buf = Buffer::new();
+        buf.append(b"0123456789ab");
+        buf.retrieve(2);
+        let grown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            buf.ensure_writable(n);
+        }));
+        let message = grown.expect_err("no buffer holds that much");
+        let message = message
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| message.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or_default();
+        assert!(message.contains("capacity overflow"), "{n}: {message}");
+        assert_eq!(buf.peek(), b"23456789ab");
+        assert_sizes(&buf);
+    }
+}
+
+#[test]
 fn retrieving_everything_resets_the_indices() {
     let mut buf = Buffer::new();
     buf.append(b"abc");
