@@ -7,7 +7,10 @@
 //! are built on the target loop, so the handler need not be `Send`, only the closure that makes it.
 //! Dropping the `serve` future (or the server) closes the listener and drops every connection it
 //! accepted: with a pool, by stopping the pool's loops; without one, by aborting the handler tasks, whose
-//! futures drop on the loop's next turn.
+//! futures drop on the loop's next turn. Without a pool, a task that a handler spawned itself (a writer
+//! holding the write half of a split stream, say) is not the server's: it lives on, and so does what it
+//! holds, as with any spawned task. A handler whose connection must end with the server keeps such
+//! work inside its own future (join or select the halves) or runs on a pool.
 //!
 //! ```text
 //!   serve() on the base loop           pool loop k = next()
@@ -103,7 +106,9 @@ impl TcpServer {
     /// Accepts connections until dropped, running `handler(stream, peer)` for each on the loop that owns
     /// it. A connection that fails before the handler starts is dropped. The handlers end with `serve`:
     /// when it is dropped or returns an error, every connection it accepted is dropped too (a handler's
-    /// future is dropped wherever it was waiting).
+    /// future is dropped wherever it was waiting). With a pool that includes the tasks a handler spawned,
+    /// since the pool's loops stop; without one, those tasks are not the server's and live on (see the
+    /// module docs).
     ///
     /// Running out of descriptors or memory does not end it: the listener sheds its backlog and backs off
     /// (see [`TcpListener::accept`]), and the error is logged.
