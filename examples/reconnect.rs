@@ -12,8 +12,13 @@
 
 use mudu::net::{Backoff, ClientHandle, TcpClient, TcpListener, TcpStream};
 use mudu::time::{self, Instant};
+use std::error::Error;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::time::Duration;
+
+/// Where the session's lines go: standard output in `main`.
+pub type Say = Rc<dyn Fn(String)>;
 
 fn main() {
     let target = match std::env::args().nth(1).map(|arg| arg.parse::<SocketAddr>()) {
@@ -24,52 +29,66 @@ fn main() {
             std::process::exit(2);
         }
     };
-    mudu::block_on(async move {
-        let start = Instant::now();
-        let (addr, listener) = match target {
-            Some(addr) => (addr, None),
-            None => {
-                let listener = TcpListener::bind("127.0.0.1:0").await?;
-                (listener.local_addr()?, Some(listener))
-            }
-        };
-        let backoff = Backoff::default()
-            .initial_delay(Duration::from_millis(250))
-            .max_delay(Duration::from_secs(2));
-        let mut client = TcpClient::new(addr).retry(true).backoff(backoff);
-        let handle = client.handle();
-        let mut states = handle.states();
-        mudu::spawn(async move {
-            while let Some(state) = states.recv().await {
-                println!("[{:6.3} s] {state}", start.elapsed().as_secs_f64());
-            }
-        });
-        if let Some(listener) = listener {
-            mudu::spawn(flaky_server(listener, handle));
-        }
-        client.run(print_lines).await?;
-        Ok::<_, Box<dyn std::error::Error>>(())
-    })
-    .unwrap_or_else(|e| {
+    mudu::block_on(session(target, Rc::new(|line| println!("{line}")))).unwrap_or_else(|e| {
         eprintln!("reconnect: {e}");
         std::process::exit(1);
     });
 }
 
-/// The handler: prints what the server sends until it closes.
-async fn print_lines(mut stream: TcpStream) -> std::io::Result<()> {
+/// The client against `target`, or against a server of its own that comes
+/// and goes; each state and each line received goes to `say`. Returns when
+/// the client stops (never, against `target`), after its last state is told.
+pub async fn session(target: Option<SocketAddr>, say: Say) -> Result<(), Box<dyn Error>> {
+    let start = Instant::now();
+    let (addr, listener) = match target {
+        Some(addr) => (addr, None),
+        None => {
+            let listener = TcpListener::bind("127.0.0.1:0").await?;
+            (listener.local_addr()?, Some(listener))
+        }
+    };
+    let backoff = Backoff::default()
+        .initial_delay(Duration::from_millis(250))
+        .max_delay(Duration::from_secs(2));
+    let mut client = TcpClient::new(addr).retry(true).backoff(backoff);
+    let handle = client.handle();
+    let mut states = handle.states();
+    let tell = Rc::clone(&say);
+    let printer = mudu::spawn(async move {
+        while let Some(state) = states.recv().await {
+            tell(format!("[{:6.3} s] {state}", start.elapsed().as_secs_f64()));
+        }
+    });
+    if let Some(listener) = listener {
+        mudu::spawn(flaky_server(listener, handle, Rc::clone(&say)));
+    }
+    client
+        .run(|stream| print_lines(stream, Rc::clone(&say)))
+        .await?;
+    // The last state was published as `run` returned: the printer tells it, and its stream ends once
+    // the client is gone.
+    drop(client);
+    printer.await?;
+    Ok(())
+}
+
+/// The handler: tells what the server sends until it closes.
+async fn print_lines(mut stream: TcpStream, say: Say) -> std::io::Result<()> {
     let mut buf = [0; 1024];
     loop {
         match stream.read(&mut buf).await? {
             0 => return Ok(()),
-            n => print!("    received: {}", String::from_utf8_lossy(&buf[..n])),
+            n => say(format!(
+                "    received: {}",
+                String::from_utf8_lossy(&buf[..n]).trim_end()
+            )),
         }
     }
 }
 
 /// Up (one connection, greeted and kept 1 s), then down for 2 s, three
 /// times; then stops the client.
-async fn flaky_server(first: TcpListener, client: ClientHandle) {
+async fn flaky_server(first: TcpListener, client: ClientHandle, say: Say) {
     let addr = first.local_addr().unwrap();
     let mut listener = Some(first);
     for round in 1..=3 {
@@ -86,7 +105,7 @@ async fn flaky_server(first: TcpListener, client: ClientHandle) {
             time::sleep(Duration::from_secs(1)).await;
         } // the connection and the listener close here
         drop(up);
-        println!("           server down for 2 s");
+        say("           server down for 2 s".to_owned());
         time::sleep(Duration::from_secs(2)).await;
     }
     client.stop();
