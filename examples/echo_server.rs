@@ -10,22 +10,21 @@
 
 use mudu::net::{TcpListener, TcpServer, TcpStream};
 use std::io;
-use std::net::SocketAddr;
 
 const USAGE: &str = "usage: echo_server [--addr HOST:PORT] [--threads N]
 
 Echoes every byte back to its sender, on any number of connections.
 
 options:
-  --addr HOST:PORT   address to listen on (default 127.0.0.1:2007)
+  --addr HOST:PORT   address to listen on, HOST a name or an IP (default 127.0.0.1:2007)
   --threads N        serve connections on N loops of their own (default 0: on the accepting loop)
   -h, --help         print this help";
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Options {
-    /// Where to listen.
-    pub addr: SocketAddr,
+    /// Where to listen: `HOST:PORT`, resolved when the server binds.
+    pub addr: String,
     /// Loops that serve connections besides the accepting one.
     pub threads: usize,
 }
@@ -47,16 +46,21 @@ fn main() {
 
 /// `Ok(None)` asks for the help text.
 pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
-    let mut addr: SocketAddr = "127.0.0.1:2007".parse().expect("valid default");
+    let mut addr = String::from("127.0.0.1:2007");
     let mut threads = 0;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => return Ok(None),
             "--addr" => {
                 let value = args.next().ok_or("--addr needs a value")?;
-                addr = value
-                    .parse()
-                    .map_err(|e| format!("bad --addr {value:?}: {e}"))?;
+                // The host may be a name, resolved by `bind`; only the shape is checked here.
+                let has_port = value
+                    .rsplit_once(':')
+                    .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+                if !has_port {
+                    return Err(format!("bad --addr {value:?}: expected HOST:PORT"));
+                }
+                addr = value;
             }
             "--threads" => {
                 let value = args.next().ok_or("--threads needs a value")?;
@@ -71,7 +75,7 @@ pub fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Optio
 }
 
 async fn run(options: Options) -> io::Result<()> {
-    let listener = TcpListener::bind(options.addr).await?;
+    let listener = TcpListener::bind(options.addr.as_str()).await?;
     println!("echo server listening on {}", listener.local_addr()?);
     serve(listener, options.threads).await
 }

@@ -73,12 +73,16 @@ fn parses_its_arguments() {
     let args = |a: &[&str]| echo_server::parse_args(a.iter().map(|s| s.to_string()));
     let options = |addr: &str, threads| {
         Some(echo_server::Options {
-            addr: addr.parse().unwrap(),
+            addr: addr.to_owned(),
             threads,
         })
     };
     assert_eq!(args(&[]).unwrap(), options("127.0.0.1:2007", 0));
     assert_eq!(args(&["--addr", "[::1]:9"]).unwrap(), options("[::1]:9", 0));
+    assert_eq!(
+        args(&["--addr", "localhost:2007"]).unwrap(),
+        options("localhost:2007", 0)
+    );
     assert_eq!(
         args(&["--threads", "4"]).unwrap(),
         options("127.0.0.1:2007", 4)
@@ -87,5 +91,7 @@ fn parses_its_arguments() {
     assert_eq!(args(&["--help"]).unwrap(), None);
     assert!(args(&["--addr"]).is_err());
     assert!(args(&["--addr", "nope"]).is_err());
+    assert!(args(&["--addr", ":80"]).is_err());
+    assert!(args(&["--addr", "localhost:http"]).is_err());
     assert!(args(&["--bogus"]).is_err());
 }
