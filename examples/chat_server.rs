@@ -11,7 +11,8 @@
 //!
 //! Memory stays bounded whatever the members do. A member that stops reading while the room talks
 //! is cut off once its outbox holds [`MAX_BACKLOG`] bytes (muduo's high-water mark; with the batch
-//! its writer is sending, a member costs at most about twice that), and one that sends a line
+//! its writer is sending, a member queues at most about twice that, in buffers whose capacity may
+//! round each up to the next power of two), and one that sends a line
 //! longer than [`MAX_LINE`] is cut off too. A partial line is scanned for its end only in the bytes
 //! that arrived since the last scan. After each chunk it reads, a member's task lets the others
 //! run, so the writers drain what the chunk queued before a fast sender adds more.
