@@ -22,6 +22,7 @@
 //! running them all, and it makes one `epoll_wait` per batch of events rather than one per tick.
 
 mod alarm;
+mod crowd;
 mod ready;
 mod registration;
 mod release_watch;
@@ -67,6 +68,8 @@ pub(crate) struct Reactor {
     dispatched: Cell<usize>,
     /// Tasks waiting for a source to be released (see [`ReleaseWatch`]).
     watchers: release_watch::Watchers,
+    /// Tasks waiting on a direction beside the one whose waker the slot caches.
+    crowds: crowd::Crowds,
 }
 
 impl Reactor {
@@ -87,6 +90,7 @@ impl Reactor {
             fetched: RefCell::new(Vec::new()),
             dispatched: Cell::new(0),
             watchers: release_watch::Watchers::default(),
+            crowds: crowd::Crowds::default(),
         };
         Ok((reactor, waker))
     }
@@ -157,6 +161,8 @@ impl Reactor {
     pub(crate) fn dispatch(&self, chunk: usize) -> usize {
         let start = self.dispatched.get();
         let mut to_wake = self.to_wake.borrow_mut();
+        // Slots and directions whose crowd the events reached; allocates only when there is one.
+        let mut crowded = Vec::new();
         let end = {
             let fetched = self.fetched.borrow();
             let end = fetched.len().min(start.saturating_add(chunk));
@@ -173,6 +179,14 @@ impl Reactor {
                 }
                 io.readiness = io.readiness | ready;
                 io.tick = io.tick.wrapping_add(1);
+                if io.crowded != 0 {
+                    for direction in [Direction::Read, Direction::Write] {
+                        if ready.intersects(direction.mask()) && io.crowded & direction.bit() != 0 {
+                            io.crowded &= !direction.bit();
+                            crowded.push((index, direction));
+                        }
+                    }
+                }
                 for direction in [Direction::Read, Direction::Write] {
                     let waiter = io.waiter(direction);
                     if ready.intersects(direction.mask()) && waiter.waiting {
@@ -194,6 +208,9 @@ impl Reactor {
             end
         };
         self.dispatched.set(end);
+        if !crowded.is_empty() {
+            self.crowds.wake(&crowded);
+        }
         if to_wake.is_empty() {
             // Only task wakers, all woken in place: the common case.
             return end - start;
@@ -272,8 +289,14 @@ impl Reactor {
         let waiting = usize::from(removed.reader.waiting) + usize::from(removed.writer.waiting);
         self.waiters.set(self.waiters.get() - waiting);
         let watched = removed.watched;
+        let crowd = if removed.crowded != 0 {
+            self.crowds.leave(index)
+        } else {
+            Vec::new()
+        };
         // The slot's wakers go only now that the slab is released: dropping one may run any code.
         drop(removed);
+        drop(crowd);
         if watched {
             self.watchers.released(index, generation);
         }
@@ -323,6 +346,13 @@ impl Reactor {
         }
         let waiter = io.waiter(direction);
         if !waiter.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            if waiter.waiting {
+                // Another task waits here already: join the crowd rather than displace it.
+                io.crowded |= direction.bit();
+                drop(ios);
+                self.crowds.join(index, direction, waker);
+                return None;
+            }
             _replaced = store_waker(&mut waiter.waker, waker);
         }
         if !waiter.waiting {
@@ -388,6 +418,7 @@ impl Reactor {
         self.waiters.set(0);
         drop(idle);
         drop(self.watchers.take_all());
+        waiting.extend(self.crowds.take_all());
         for w in waiting {
             w.wake();
         }

@@ -115,7 +115,7 @@ impl fmt::Debug for Ready {
 }
 
 /// Which half of a source a task waits on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// Waiting to read (or accept).
     Read,
@@ -124,6 +124,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// The direction's bit in a slot's set of crowded directions.
+    pub(crate) fn bit(self) -> u8 {
+        match self {
+            Direction::Read => 1,
+            Direction::Write => 2,
+        }
+    }
+
     pub(crate) fn mask(self) -> Ready {
         match self {
             Direction::Read => Ready::READ_MASK,

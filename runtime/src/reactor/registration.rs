@@ -41,8 +41,11 @@ impl Registration {
         })
     }
 
-    /// Polls for readiness in `direction`. When none is recorded, stores `cx`'s waker (replacing the previous
-    /// one of that direction) and returns `Pending`.
+    /// Polls for readiness in `direction`. When none is recorded, stores `cx`'s waker and returns
+    /// `Pending`. Several tasks may wait on one direction: the slot caches one waker (a later poll by
+    /// the same task finds it in place; a poll with another waker replaces it once it no longer waits),
+    /// and a waker that comes while another one waits is kept beside it. The next event in that
+    /// direction wakes them all.
     ///
     /// # Errors
     /// Once the loop has shut down.

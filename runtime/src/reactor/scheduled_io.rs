@@ -1,4 +1,7 @@
 //! The per-source state the reactor keeps: readiness, its tick, and the two waiting tasks.
+//!
+//! More tasks may wait on one direction; they wait in the reactor's crowds (crowd.rs), and the slot
+//! only marks the directions that have one.
 
 use super::ready::{Direction, Ready};
 use std::task::Waker;
@@ -19,6 +22,8 @@ pub(crate) struct ScheduledIo {
     pub(crate) tick: u32,
     /// A [`ReleaseWatch`](super::ReleaseWatch) waits for this registration to go.
     pub(crate) watched: bool,
+    /// The directions ([`Direction::bit`]) where more tasks wait than the cached waker's (crowd.rs).
+    pub(crate) crowded: u8,
     /// The task reading from this source.
     pub(crate) reader: Waiter,
     /// The task writing to this source.
