@@ -6,10 +6,12 @@
 //!   `!Send` and `!Sync`: only that loop's thread touches it. To move a
 //!   connection to another loop, take it out with [`TcpStream::into_std`]
 //!   and put it in there with [`TcpStream::from_std`].
-//! - One task waits per direction: the reactor keeps one reader and one
-//!   writer waker per socket. `read`/`write` take `&mut self` so that the
-//!   borrow checker keeps it that way; [`TcpStream::split`] and
-//!   [`TcpStream::into_split`] give the two directions to two tasks.
+//! - `read`/`write` take `&mut self`: one task reads and one writes, and
+//!   [`TcpStream::split`] and [`TcpStream::into_split`] give the two
+//!   directions to two tasks. The `&self` waits (`readable`, `writable`,
+//!   `peek`) may be awaited by any number of tasks at once (through an `Rc`,
+//!   say); an event wakes them all. The reactor caches one waker per
+//!   direction for the usual lone waiter and keeps any others beside it.
 //! - Readiness is edge-triggered, so every operation goes on until the
 //!   kernel answers `WouldBlock` before it waits, with one shortcut: a read
 //!   that fills less than the buffer has drained the socket (a stream

@@ -1,9 +1,10 @@
 //! The `&self` I/O core of [`TcpStream`], shared by the stream's inherent
 //! methods, its split halves and the ecosystem traits.
 //!
-//! Rules: each direction is driven by at most one task at a time (the
-//! reactor keeps one waker per direction); the callers' `&mut` borrows and
-//! the halves see to that. Every poll goes on until `WouldBlock` before it
+//! Rules: each direction is read or written by one task at a time; the
+//! callers' `&mut` borrows and the halves see to that. Waits that take
+//! `&self` (`readable`, `writable`, `peek`) may have several tasks at once,
+//! and the reactor wakes them all. Every poll goes on until `WouldBlock` before it
 //! waits, except that a short read clears readiness (the socket is drained)
 //! and a partial write clears it (the send buffer is full); after urgent
 //! data (`Ready::PRIORITY`, which a read stops short at) readiness stays until
