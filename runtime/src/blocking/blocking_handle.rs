@@ -28,50 +28,27 @@ struct Slot<R> {
     result: Option<Result<R, JoinError>>,
     /// Set once the completer has delivered (or given up); the handle then knows no wake will follow.
     done: bool,
-    /// Set once a worker has the job: it was handed to an idle or new worker when submitted, or a
-    /// worker took it from the queue. A job still queued behind busy workers may wait for them without
-    /// end, so it holds no paused clock back.
-    has_worker: bool,
     waker: Option<Waker>,
     /// The loop whose task awaits the job, from the latest pending poll on a loop's thread until the
-    /// job ends or the handle is dropped. While the job also has a worker, that loop counts it, and its
-    /// paused clock waits for it.
+    /// job ends or the handle is dropped: that loop counts the job meanwhile, and its paused clock
+    /// waits for it.
     awaited: Option<Awaited>,
 }
 
 /// A job that a task of the loop behind it awaits.
-struct Awaited {
-    shared: Arc<LoopShared>,
-    /// Whether the loop counts the job (it has a worker).
-    counted: bool,
-}
+struct Awaited(Arc<LoopShared>);
 
 impl Awaited {
-    /// The job awaited on `shared`'s loop, counted there at once when it has a worker.
-    fn new(shared: Arc<LoopShared>, has_worker: bool) -> Awaited {
-        let mut awaited = Awaited {
-            shared,
-            counted: false,
-        };
-        if has_worker {
-            awaited.count();
-        }
-        awaited
-    }
-
-    fn count(&mut self) {
-        if !self.counted {
-            self.counted = true;
-            self.shared.blocking_started();
-        }
+    /// Counts the job on the loop behind `shared`.
+    fn new(shared: Arc<LoopShared>) -> Awaited {
+        shared.blocking_started();
+        Awaited(shared)
     }
 }
 
 impl Drop for Awaited {
     fn drop(&mut self) {
-        if self.counted {
-            self.shared.blocking_finished();
-        }
+        self.0.blocking_finished();
     }
 }
 
@@ -87,7 +64,6 @@ pub(super) fn pair<R>() -> (Completer<R>, BlockingHandle<R>) {
     let slot = Arc::new(Mutex::new(Slot {
         result: None,
         done: false,
-        has_worker: false,
         waker: None,
         awaited: None,
     }));
@@ -106,14 +82,6 @@ pub(super) struct Completer<R> {
 }
 
 impl<R> Completer<R> {
-    /// Records that a worker has the job (it starts now, or was handed to an idle or new worker): from
-    /// now on a loop whose task awaits it counts it.
-    pub(super) fn has_worker(&self) {
-        if let Some(slot) = &self.slot {
-            worker_found(slot);
-        }
-    }
-
     /// Delivers `result` and wakes the awaiting task, if one waits.
     pub(super) fn complete(mut self, result: Result<R, JoinError>) {
         if let Some(slot) = self.slot.take() {
@@ -127,15 +95,6 @@ impl<R> Drop for Completer<R> {
         if let Some(slot) = self.slot.take() {
             deliver(&slot, Err(JoinError::cancelled()));
         }
-    }
-}
-
-/// A worker has the job: a loop whose task awaits it counts it from now on.
-fn worker_found<R>(slot: &Mutex<Slot<R>>) {
-    let mut slot = lock(slot);
-    slot.has_worker = true;
-    if let Some(awaited) = &mut slot.awaited {
-        awaited.count();
     }
 }
 
@@ -178,11 +137,6 @@ pub struct BlockingHandle<R> {
 }
 
 impl<R> BlockingHandle<R> {
-    /// Records that the pool handed the job to an idle or new worker when it was submitted.
-    pub(super) fn has_worker(&self) {
-        worker_found(&self.slot);
-    }
-
     /// True once the job has finished (returned or panicked) or was given up; the next poll is ready.
     pub fn is_finished(&self) -> bool {
         lock(&self.slot).done
@@ -209,14 +163,10 @@ impl<R> Future for BlockingHandle<R> {
         // that changed (the first pending poll, or the handle moved), the new loop counts the job and
         // the old one no longer does.
         let here = crate::context::with_core(|core| Arc::clone(&core.shared));
-        let known = slot.awaited.as_ref().map(|a| Arc::as_ptr(&a.shared));
+        let known = slot.awaited.as_ref().map(|a| Arc::as_ptr(&a.0));
         let mut moved = None;
         if known != here.as_ref().map(Arc::as_ptr) {
-            let has_worker = slot.has_worker;
-            moved = std::mem::replace(
-                &mut slot.awaited,
-                here.map(|shared| Awaited::new(shared, has_worker)),
-            );
+            moved = std::mem::replace(&mut slot.awaited, here.map(Awaited::new));
         }
         drop(slot);
         // Un-counted on the old loop with no lock held: that wakes its poll.

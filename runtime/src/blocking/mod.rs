@@ -23,12 +23,11 @@
 //! - A job's panic is caught on the worker and delivered as a [`JoinError`] for which
 //!   `is_panic()` holds; the worker lives on.
 //! - Jobs cannot be cancelled once submitted; dropping the handle only discards the result.
-//! - While a task awaits a job's handle (its poll returned `Pending`) and a worker has the job (it was
-//!   handed to an idle or new worker, or a worker took it from the queue), the task's loop counts the
-//!   job, until the job ends or the handle is dropped: meanwhile the loop's paused clock does not jump
-//!   (docs/timer.md, "When the paused clock jumps"). A job nobody awaits holds no clock back, nor does
-//!   one queued behind busy workers, which may be waiting for that very clock. A handle awaited on
-//!   another loop moves the count there.
+//! - While a task awaits a job's handle (its poll returned `Pending`), the task's loop counts the job,
+//!   until the job ends or the handle is dropped: meanwhile the loop's paused clock does not jump
+//!   (docs/timer.md, "When the paused clock jumps"), however long the job waits for a worker and
+//!   runs. A job nobody awaits holds no clock back. A handle awaited on another loop moves the count
+//!   there.
 
 mod blocking_handle;
 mod pool;
@@ -80,17 +79,12 @@ where
 {
     let (completer, handle) = blocking_handle::pair();
     let job = Box::new(move || {
-        completer.has_worker();
         let result = catch_unwind(AssertUnwindSafe(f)).map_err(JoinError::panic);
         completer.complete(result);
     });
     let _ = SUBMITTED_HERE.try_with(|n| n.set(n.get() + 1));
-    let handed = POOL
-        .get_or_init(|| Pool::new(MAX_THREADS, KEEP_ALIVE))
+    POOL.get_or_init(|| Pool::new(MAX_THREADS, KEEP_ALIVE))
         .submit(job);
-    if handed {
-        handle.has_worker();
-    }
     handle
 }
 

@@ -78,10 +78,8 @@ impl Pool {
         }
     }
 
-    /// Queues `job` and makes sure a worker will run it. Returns true when a worker is on its way to it
-    /// (an idle one was claimed, or a new one started), false when it waits for a busy worker to free
-    /// up (or the OS refused the only worker, and the job was dropped).
-    pub(super) fn submit(&self, job: Job) -> bool {
+    /// Queues `job` and makes sure a worker will run it.
+    pub(super) fn submit(&self, job: Job) {
         let mut state = lock(&self.inner.state);
         state.queue.push_back(job);
         if state.idle > 0 {
@@ -89,17 +87,12 @@ impl Pool {
             state.notified += 1;
             drop(state);
             self.inner.work.notify_one();
-            true
         } else if state.threads < self.inner.max_threads {
             state.threads += 1;
             drop(state);
             if self.start_worker().is_err() {
                 self.worker_refused();
-                return false;
             }
-            true
-        } else {
-            false
         }
     }
 
