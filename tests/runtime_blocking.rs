@@ -185,38 +185,38 @@ fn a_dropped_handle_holds_no_paused_clock_back() {
 }
 
 #[test]
-fn a_job_queued_behind_busy_workers_holds_no_paused_clock_back() {
-    // Every worker is taken by a job nobody awaits, each waiting for a release the loop sends only
-    // after a virtual second. The awaited job behind them cannot start until then, so the clock must
-    // move. The pool is process-wide, hence a process of its own.
+fn a_job_waiting_for_a_busy_pool_holds_the_paused_clock() {
+    // Every worker is busy with work of its own (other loops' lookups, say): the awaited job waits in
+    // the queue, and the timeout guarding it must not fire meanwhile. The pool is process-wide, hence
+    // a process of its own.
     util::isolated::isolated(
-        "a_job_queued_behind_busy_workers_holds_no_paused_clock_back",
+        "a_job_waiting_for_a_busy_pool_holds_the_paused_clock",
         || {
-            let waited = util::finishes("a job queued behind busy workers", 30, || {
-                let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
-                rt.block_on(async {
-                    let workers = mudu_runtime::blocking::MAX_THREADS;
-                    let (release, released) = mpsc::channel::<()>();
-                    let released = Arc::new(std::sync::Mutex::new(released));
-                    let busy: Vec<_> = (0..workers)
-                        .map(|_| {
-                            let released = Arc::clone(&released);
-                            mudu::spawn_blocking(move || released.lock().unwrap().recv().unwrap())
-                        })
-                        .collect();
-                    mudu::spawn(async move {
-                        mudu::time::sleep(std::time::Duration::from_secs(1)).await;
-                        for _ in 0..workers {
-                            release.send(()).unwrap();
-                        }
-                    });
-                    let start = mudu::time::Instant::now();
-                    assert_eq!(mudu::spawn_blocking(|| 42).await.unwrap(), 42);
-                    drop(busy);
-                    start.elapsed()
+            let workers = mudu_runtime::blocking::MAX_THREADS;
+            let (started, all_started) = mpsc::channel();
+            let busy: Vec<_> = (0..workers)
+                .map(|_| {
+                    let started = started.clone();
+                    mudu::spawn_blocking(move || {
+                        started.send(()).unwrap();
+                        // The work itself, not a wait for an event.
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    })
                 })
+                .collect();
+            for _ in 0..workers {
+                all_started.recv().unwrap();
+            }
+            let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+            let (result, waited) = rt.block_on(async {
+                let start = mudu::time::Instant::now();
+                let job = mudu::spawn_blocking(|| 7);
+                let result = mudu::time::timeout(std::time::Duration::from_secs(5), job).await;
+                (result.map(|r| r.unwrap()), start.elapsed())
             });
-            assert_eq!(waited, std::time::Duration::from_secs(1));
+            drop(busy);
+            assert_eq!(result, Ok(7));
+            assert_eq!(waited, std::time::Duration::ZERO);
         },
     );
 }
