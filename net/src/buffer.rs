@@ -248,9 +248,10 @@ impl Buffer {
     ///
     /// # Panics
     /// When the buffer would hold more than `usize::MAX` bytes, or more than
-    /// the allocator can give (as `Vec` does), which a length taken from a
-    /// peer can ask for: check such lengths against a limit first. The
-    /// content is untouched when it panics.
+    /// the allocator can give, which a length taken from a peer can ask for:
+    /// check such lengths against a limit first. The content is untouched
+    /// when it panics. (A plain `Vec` aborts the process when the allocator
+    /// refuses; this panics instead.)
     pub fn ensure_writable(&mut self, n: usize) {
         if self.writable_bytes() >= n {
             return;
@@ -260,6 +261,10 @@ impl Buffer {
             let len = self
                 .writer
                 .checked_add(n)
+                .expect("Buffer capacity overflow");
+            // Reserved first: `resize` would abort the process when the allocator refuses.
+            self.buf
+                .try_reserve_exact(len - self.buf.len())
                 .expect("Buffer capacity overflow");
             self.buf.resize(len, 0);
         } else {

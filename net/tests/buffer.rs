@@ -96,7 +96,8 @@ fn grows_to_writer_plus_request_when_compaction_is_not_enough() {
 
 #[test]
 fn a_request_too_large_to_hold_panics_and_keeps_the_content() {
-    for n in [usize::MAX - 8, usize::MAX / 2] {
+    // Past `usize`, past `isize`, and past what any allocator gives (a petabyte).
+    for n in [usize::MAX - 8, usize::MAX / 2, 1 << 50] {
         let mut buf = Buffer::new();
         buf.append(b"0123456789ab");
         buf.retrieve(2);
