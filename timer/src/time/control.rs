@@ -43,9 +43,10 @@ pub fn resume() {
 /// then yields once so the woken tasks run before it returns. Timers count whole microseconds: one
 /// fires once the clock reaches its deadline rounded up to a whole microsecond, so a deadline inside a
 /// microsecond (`sleep(Duration::from_secs(1) / 3)`) waits for the next whole one and never fires
-/// early (tokio's timers wait for the next millisecond the same way). The paused clock sits on a whole
-/// microsecond, so `sleep(d)` then `advance(d)` fires the sleep whenever `d` is a whole number of
-/// microseconds. A `duration` that would take the clock
+/// early (tokio's timers wait for the next millisecond the same way). [`pause`] and `start_paused`
+/// put the clock on a whole microsecond, so as long as every `advance` is a whole number of
+/// microseconds, `sleep(d)` then `advance(d)` fires the sleep whenever `d` is one too. A `duration`
+/// that would take the clock
 /// within 60 years of the last instant it can hold (centuries ahead; `Duration::MAX`, say) stops it
 /// there, which fires every timer set before; later sleeps and timeouts, `Duration::MAX` ones
 /// included, still work from there.
