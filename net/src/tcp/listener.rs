@@ -89,7 +89,7 @@ const SKIP_MAX: usize = 64;
 pub struct TcpListener {
     io: IoSource<mio::net::TcpListener>,
     spare: SpareFd,
-    /// Set after a resource error: `accept` waits for it before trying again.
+    /// Set after `accept` returned an error: the next `accept` waits for it before trying again.
     backoff: RefCell<Option<Sleep>>,
 }
 
@@ -160,7 +160,15 @@ impl TcpListener {
     /// The poll form of [`accept`](Self::accept).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (stream, peer) = ready!(self.poll_accept_mio(cx))?;
-        Poll::Ready(TcpStream::from_mio(stream).map(|s| (s, peer)))
+        // A connection the loop cannot register (epoll's watch limit, no memory) is closed; the
+        // error backs off like the listener's own.
+        Poll::Ready(match TcpStream::from_mio(stream) {
+            Ok(stream) => Ok((stream, peer)),
+            Err(e) => {
+                self.back_off();
+                Err(e)
+            }
+        })
     }
 
     /// Like [`accept`](Self::accept), but the connection is handed out as a
