@@ -52,9 +52,15 @@ pub fn is_child(var: &str) -> bool {
 /// (new descriptors take the lowest free number; open ones above the limit,
 /// such as a high descriptor inherited from the parent, stay usable).
 pub fn limit_leaving_room(room: u64) -> u64 {
-    let open: Vec<u64> = std::fs::read_dir("/proc/self/fd")
+    let listed: Vec<u64> = std::fs::read_dir("/proc/self/fd")
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+        .collect();
+    // The listing includes the descriptor that read the directory, closed by now.
+    let open: Vec<u64> = listed
+        .into_iter()
+        // SAFETY: F_GETFD only reads the descriptor's flags; a closed one answers -1 (EBADF).
+        .filter(|&fd| unsafe { libc::fcntl(fd as i32, libc::F_GETFD) } != -1)
         .collect();
     (0..)
         .find(|&limit| limit - open.iter().filter(|&&fd| fd < limit).count() as u64 == room)
