@@ -20,36 +20,52 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::task::Waker;
 
-/// The most wakers one crowd holds. A crowd grows only by distinct waiters polling between two events,
-/// and the waker of a future dropped while waiting stays until the next event, so without a bound a
-/// socket that stays idle while ever new tasks give up waiting on it would collect their wakers. Past
-/// the bound the oldest is woken and let go: if it still waits, it polls and joins again.
+/// How many wakers a crowd holds before it is cleared out. A crowd grows only by distinct waiters
+/// polling between two events, and the waker of a future dropped while waiting stays until the next
+/// event, so without a bound a socket that stays idle while ever new tasks give up waiting on it would
+/// collect their wakers. A full crowd is woken whole and emptied, and its bound doubles until the next
+/// event: the waiters that still wait poll and join again, once, and the gone ones leave for good.
+/// (Waking only the oldest to make room would let more live waiters than the bound wake each other
+/// without end.)
 const CROWD_MAX: usize = 1024;
 
 /// The crowds of one reactor, keyed by slot index and direction.
 #[derive(Default)]
 pub(crate) struct Crowds {
-    crowds: RefCell<HashMap<(usize, Direction), Vec<Waker>>>,
+    crowds: RefCell<HashMap<(usize, Direction), Crowd>>,
+}
+
+/// The wakers waiting beside a slot's cached one, and how many it takes before it is cleared out.
+struct Crowd {
+    wakers: Vec<Waker>,
+    bound: usize,
 }
 
 impl Crowds {
     /// Adds `waker` to the crowd of (`index`, `direction`), unless a waker there wakes the same task.
     pub(crate) fn join(&self, index: usize, direction: Direction, waker: &Waker) {
         let fresh = waker.clone();
-        let (unused, evicted) = {
+        let (unused, cleared) = {
             let mut crowds = self.crowds.borrow_mut();
-            let crowd = crowds.entry((index, direction)).or_default();
-            if crowd.iter().any(|w| w.will_wake(&fresh)) {
-                (Some(fresh), None)
+            let crowd = crowds.entry((index, direction)).or_insert_with(|| Crowd {
+                wakers: Vec::new(),
+                bound: CROWD_MAX,
+            });
+            if crowd.wakers.iter().any(|w| w.will_wake(&fresh)) {
+                (Some(fresh), Vec::new())
+            } else if crowd.wakers.len() >= crowd.bound {
+                crowd.bound = crowd.bound.saturating_mul(2);
+                let cleared = std::mem::take(&mut crowd.wakers);
+                crowd.wakers.push(fresh);
+                (None, cleared)
             } else {
-                let evicted = (crowd.len() >= CROWD_MAX).then(|| crowd.remove(0));
-                crowd.push(fresh);
-                (None, evicted)
+                crowd.wakers.push(fresh);
+                (None, Vec::new())
             }
         };
         drop(unused);
-        if let Some(oldest) = evicted {
-            oldest.wake();
+        for waker in cleared {
+            waker.wake();
         }
     }
 
@@ -57,7 +73,7 @@ impl Crowds {
     pub(crate) fn wake(&self, crowded: &[(usize, Direction)]) {
         for key in crowded {
             let crowd = self.crowds.borrow_mut().remove(key);
-            for waker in crowd.into_iter().flatten() {
+            for waker in crowd.into_iter().flat_map(|crowd| crowd.wakers) {
                 waker.wake();
             }
         }
@@ -69,13 +85,16 @@ impl Crowds {
         [Direction::Read, Direction::Write]
             .into_iter()
             .filter_map(|direction| crowds.remove(&(index, direction)))
-            .flatten()
+            .flat_map(|crowd| crowd.wakers)
             .collect()
     }
 
     /// Takes every crowd (the loop is shutting down), for the caller to wake.
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let crowds = std::mem::take(&mut *self.crowds.borrow_mut());
-        crowds.into_values().flatten().collect()
+        crowds
+            .into_values()
+            .flat_map(|crowd| crowd.wakers)
+            .collect()
     }
 }
