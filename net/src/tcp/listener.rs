@@ -39,19 +39,17 @@
 
 use crate::addr::resolve;
 use crate::ToSocketAddrs;
-use std::cell::RefCell;
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use mudu_runtime::io::IoSource;
-use mudu_timer::time::{sleep, Sleep};
 
+use super::accept_backoff::AcceptBackoff;
 use super::spare_fd::SpareFd;
 use super::{Incoming, TcpSocket, TcpStream};
 
@@ -89,8 +87,8 @@ const SKIP_MAX: usize = 64;
 pub struct TcpListener {
     io: IoSource<mio::net::TcpListener>,
     spare: SpareFd,
-    /// Set after `accept` returned an error: the next `accept` waits for it before trying again.
-    backoff: RefCell<Option<Sleep>>,
+    /// On after `accept` returned an error: accepting waits for it to end before trying again.
+    backoff: AcceptBackoff,
 }
 
 impl TcpListener {
@@ -135,7 +133,7 @@ impl TcpListener {
         Ok(TcpListener {
             io: IoSource::new(mio::net::TcpListener::from_std(listener))?,
             spare: SpareFd::new(),
-            backoff: RefCell::new(None),
+            backoff: AcceptBackoff::default(),
         })
     }
 
@@ -189,13 +187,7 @@ impl TcpListener {
         &self,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
-        {
-            let mut backoff = self.backoff.borrow_mut();
-            if let Some(nap) = backoff.as_mut() {
-                ready!(Pin::new(nap).poll(cx));
-                *backoff = None;
-            }
-        }
+        ready!(self.backoff.poll_over(cx));
         let registration = self.io.registration();
         let mut skipped = 0;
         loop {
@@ -253,7 +245,7 @@ impl TcpListener {
     }
 
     fn back_off(&self) {
-        *self.backoff.borrow_mut() = Some(sleep(ACCEPT_BACKOFF));
+        self.backoff.start(ACCEPT_BACKOFF);
     }
 }
 

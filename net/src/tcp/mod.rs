@@ -16,6 +16,7 @@
 //! sockets in `attempt.rs`; the policies around attempts (retries, several
 //! addresses, deadlines) are built on `connect_addr` by its callers.
 
+mod accept_backoff;
 mod attempt;
 mod connect_target;
 mod incoming;
