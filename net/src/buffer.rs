@@ -262,9 +262,10 @@ impl Buffer {
                 .writer
                 .checked_add(n)
                 .expect("Buffer capacity overflow");
-            // Reserved first: `resize` would abort the process when the allocator refuses.
+            // Reserved first (amortised, as `resize` would): `resize` would abort the process when
+            // the allocator refuses.
             self.buf
-                .try_reserve_exact(len - self.buf.len())
+                .try_reserve(len - self.buf.len())
                 .expect("Buffer capacity overflow");
             self.buf.resize(len, 0);
         } else {
