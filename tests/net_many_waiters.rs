@@ -7,6 +7,7 @@ mod util;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use mudu::net::{TcpListener, TcpStream};
 use mudu::task::yield_now;
+use std::cell::Cell;
 use std::rc::Rc;
 use util::tcp_pair;
 
@@ -110,4 +111,108 @@ fn two_acceptor_tasks_each_get_a_connection() {
             assert_eq!(peers, expected);
         })
     });
+}
+
+/// Polls `fut`, counting every poll in `polls`.
+async fn counted<F: std::future::Future>(polls: Rc<Cell<usize>>, fut: F) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        polls.set(polls.get() + 1);
+        fut.as_mut().poll(cx)
+    })
+    .await
+}
+
+#[test]
+fn more_waiters_than_a_crowd_holds_settle_until_the_event() {
+    // Past the crowd's first bound (1024 beside the slot's own waker): the waiters must settle, not
+    // wake each other without end, and all of them must wake at the event.
+    const TASKS: usize = 1 + 1024 + 2;
+    util::finishes("more waiters than a crowd holds", 60, || {
+        mudu::block_on(async {
+            let (mut client, server) = tcp_pair().await;
+            let server = Rc::new(server);
+            let polls = Rc::new(Cell::new(0));
+            let tasks: Vec<_> = (0..TASKS)
+                .map(|_| {
+                    let server = Rc::clone(&server);
+                    let polls = Rc::clone(&polls);
+                    mudu::spawn(async move { counted(polls, server.readable()).await.unwrap() })
+                })
+                .collect();
+            while polls.get() < TASKS {
+                yield_now().await;
+            }
+            // Whatever rearranging the bound causes happens now...
+            for _ in 0..100 {
+                yield_now().await;
+            }
+            let settled = polls.get();
+            // ...and then, with no event, nothing polls them again.
+            for _ in 0..100 {
+                yield_now().await;
+            }
+            assert_eq!(polls.get(), settled, "waiting tasks polled with no event");
+            assert!(
+                settled < 3 * TASKS,
+                "{settled} polls to settle {TASKS} waiters"
+            );
+            client.write_all(b"x").await.unwrap();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        })
+    });
+}
+
+#[test]
+fn two_acceptors_both_get_a_connection_after_a_backoff() {
+    // Out of descriptors, both acceptors wait out the listener's backoff; both must be woken when it
+    // ends. The descriptor limit is per process, hence a process of its own.
+    util::isolated::isolated(
+        "two_acceptors_both_get_a_connection_after_a_backoff",
+        || {
+            util::finishes("two acceptors after a backoff", 30, || {
+                mudu::block_on(async {
+                    let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+                    let addr = listener.local_addr().unwrap();
+                    let _queued = std::net::TcpStream::connect(addr).unwrap();
+                    let normal = util::limit_descriptors(util::limit_leaving_room(0));
+                    let errors = Rc::new(Cell::new(0));
+                    let acceptors: Vec<_> = (0..2)
+                        .map(|_| {
+                            let listener = Rc::clone(&listener);
+                            let errors = Rc::clone(&errors);
+                            mudu::spawn(async move {
+                                loop {
+                                    match listener.accept().await {
+                                        Ok((_, peer)) => return peer,
+                                        Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
+                                            errors.set(errors.get() + 1)
+                                        }
+                                        Err(e) => panic!("accept: {e}"),
+                                    }
+                                }
+                            })
+                        })
+                        .collect();
+                    while errors.get() == 0 {
+                        yield_now().await;
+                    }
+                    for _ in 0..3 {
+                        yield_now().await; // both acceptors now wait out the backoff
+                    }
+                    util::limit_descriptors(normal);
+                    // Whether or not the shedding closed the queued client, two more arrive.
+                    let _first = TcpStream::connect(addr).await.unwrap();
+                    let _second = TcpStream::connect(addr).await.unwrap();
+                    let mut peers = Vec::new();
+                    for acceptor in acceptors {
+                        peers.push(acceptor.await.unwrap());
+                    }
+                    assert_ne!(peers[0], peers[1]);
+                })
+            })
+        },
+    );
 }
