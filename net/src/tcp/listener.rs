@@ -34,8 +34,9 @@
 //! `EINVAL`), and the readiness they leave set would otherwise turn a loop
 //! that logs and carries on into a spin that starves every other task.
 //!
-//! Rules: loop thread only (`!Send`); one task accepts at a time (one waker
-//! slot for reading; `Incoming` borrows the listener).
+//! Rules: loop thread only (`!Send`). Any number of tasks may accept at
+//! once (through an `Rc`): each connection goes to one of them, and an
+//! event or the end of a backoff wakes them all.
 
 use crate::addr::resolve;
 use crate::ToSocketAddrs;
