@@ -99,16 +99,7 @@ fn two_acceptor_tasks_each_get_a_connection() {
                 })
                 .collect();
             yield_now().await;
-            let first = TcpStream::connect(addr).await.unwrap();
-            let second = TcpStream::connect(addr).await.unwrap();
-            let mut peers = Vec::new();
-            for acceptor in acceptors {
-                peers.push(acceptor.await.unwrap());
-            }
-            peers.sort();
-            let mut expected = vec![first.local_addr().unwrap(), second.local_addr().unwrap()];
-            expected.sort();
-            assert_eq!(peers, expected);
+            two_clients_one_each(addr, acceptors).await;
         })
     });
 }
@@ -204,15 +195,88 @@ fn two_acceptors_both_get_a_connection_after_a_backoff() {
                     }
                     util::limit_descriptors(normal);
                     // Whether or not the shedding closed the queued client, two more arrive.
-                    let _first = TcpStream::connect(addr).await.unwrap();
-                    let _second = TcpStream::connect(addr).await.unwrap();
-                    let mut peers = Vec::new();
-                    for acceptor in acceptors {
-                        peers.push(acceptor.await.unwrap());
-                    }
-                    assert_ne!(peers[0], peers[1]);
+                    two_clients_one_each(addr, acceptors).await;
                 })
             })
         },
     );
+}
+
+#[test]
+fn two_tasks_polling_accept_directly_each_get_a_connection() {
+    // `poll_accept` keeps no state: the later poll's waker takes the listener's slot, and the earlier
+    // one is woken once by the next connection, so it polls again and is not lost.
+    util::finishes("two tasks on poll_accept", 30, || {
+        mudu::block_on(async {
+            let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let acceptors: Vec<_> = (0..2)
+                .map(|_| {
+                    let listener = Rc::clone(&listener);
+                    mudu::spawn(async move {
+                        std::future::poll_fn(|cx| listener.poll_accept(cx))
+                            .await
+                            .unwrap()
+                            .1
+                    })
+                })
+                .collect();
+            yield_now().await;
+            two_clients_one_each(addr, acceptors).await;
+        })
+    });
+}
+
+/// Connects two clients to `addr` and checks that the two `acceptors` took one each.
+async fn two_clients_one_each(
+    addr: std::net::SocketAddr,
+    acceptors: Vec<mudu::JoinHandle<std::net::SocketAddr>>,
+) {
+    let _first = TcpStream::connect(addr).await.unwrap();
+    let _second = TcpStream::connect(addr).await.unwrap();
+    let mut peers = Vec::new();
+    for acceptor in acceptors {
+        peers.push(acceptor.await.unwrap());
+    }
+    assert_ne!(peers[0], peers[1]);
+}
+
+#[test]
+fn waits_given_up_on_an_idle_socket_leave_nothing_behind() {
+    use std::future::Future;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
+
+    /// Counts how many wakers of its kind are alive, held by anyone.
+    struct Counted(Arc<AtomicUsize>);
+    impl Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_sub(1, SeqCst);
+        }
+    }
+
+    mudu::block_on(async {
+        let (_client, server) = tcp_pair().await;
+        let live = Arc::new(AtomicUsize::new(0));
+        let mut most = 0;
+        // Waiters one after another, each polling `readable()` once and giving up; no data comes,
+        // so no event clears anything on its own.
+        for _ in 0..10_000 {
+            live.fetch_add(1, SeqCst);
+            let waker = Waker::from(Arc::new(Counted(Arc::clone(&live))));
+            {
+                let mut cx = Context::from_waker(&waker);
+                let mut ready = std::pin::pin!(server.readable());
+                assert!(ready.as_mut().poll(&mut cx).is_pending());
+            } // the wait is dropped here
+            drop(waker);
+            most = most.max(live.load(SeqCst));
+        }
+        // The slot keeps the last waker it cached, for the next wait: one, never a pile.
+        assert!(most <= 2, "{most} wakers kept by an idle socket");
+    });
 }

@@ -379,28 +379,43 @@ fn streams_move_between_loops_through_std() {
 #[test]
 fn io_futures_hold_only_their_arguments() {
     // A connection's task stores the future it awaits: each is its captures (the stream and the
-    // buffer), no generator state, so a task serving a connection stays a few cache lines.
+    // buffer) and its readiness wait (which names the stream itself), no generator state, so a task
+    // serving a connection stays a few cache lines.
     mudu::block_on(async {
         let (mut client, _server) = pair().await;
         let word = std::mem::size_of::<usize>();
+        let wait = std::mem::size_of::<mudu::io::ReadyWait<'_>>();
+        assert_eq!(wait, 2 * word);
         let mut buf = [0; 8];
         let slices = [IoSlice::new(b"x")];
-        assert_eq!(std::mem::size_of_val(&client.readable()), word);
-        assert_eq!(std::mem::size_of_val(&client.writable()), word);
-        assert_eq!(std::mem::size_of_val(&client.peek(&mut buf)), 3 * word);
-        assert_eq!(std::mem::size_of_val(&client.read(&mut buf)), 3 * word);
+        assert_eq!(std::mem::size_of_val(&client.readable()), wait);
+        assert_eq!(std::mem::size_of_val(&client.writable()), wait);
+        assert_eq!(
+            std::mem::size_of_val(&client.peek(&mut buf)),
+            3 * word + wait
+        );
+        assert_eq!(
+            std::mem::size_of_val(&client.read(&mut buf)),
+            3 * word + wait
+        );
         assert_eq!(
             std::mem::size_of_val(&client.read_exact(&mut buf)),
-            3 * word
+            3 * word + wait
         );
-        assert_eq!(std::mem::size_of_val(&client.write(b"x")), 3 * word);
-        assert_eq!(std::mem::size_of_val(&client.write_all(b"x")), 3 * word);
+        assert_eq!(std::mem::size_of_val(&client.write(b"x")), 3 * word + wait);
+        assert_eq!(
+            std::mem::size_of_val(&client.write_all(b"x")),
+            3 * word + wait
+        );
         assert_eq!(
             std::mem::size_of_val(&client.write_vectored(&slices)),
-            3 * word
+            3 * word + wait
         );
         let (mut read, mut write) = client.split();
-        assert_eq!(std::mem::size_of_val(&read.read(&mut buf)), 3 * word);
-        assert_eq!(std::mem::size_of_val(&write.write_all(b"x")), 3 * word);
+        assert_eq!(std::mem::size_of_val(&read.read(&mut buf)), 3 * word + wait);
+        assert_eq!(
+            std::mem::size_of_val(&write.write_all(b"x")),
+            3 * word + wait
+        );
     });
 }

@@ -39,7 +39,7 @@ pub use task::{JoinError, JoinHandle};
 /// Readiness-based I/O on a loop's reactor, for building I/O types.
 pub mod io {
     pub use crate::io_source::IoSource;
-    pub use crate::reactor::{Direction, Ready, ReadyEvent, Registration, ReleaseWatch};
+    pub use crate::reactor::{Direction, Ready, ReadyEvent, ReadyWait, Registration, ReleaseWatch};
 }
 
 use std::future::Future;

@@ -1,6 +1,6 @@
 //! [`Incoming`]: a listener's accepted connections as a `Stream`.
 //!
-//! Rules: borrows its listener (so no other task accepts meanwhile); never
+//! Rules: borrows its listener (other tasks may accept beside it); never
 //! ends; errors are items, as `accept` returns them (resource errors after
 //! the listener's backoff has been armed, so polling again does not spin).
 
@@ -9,6 +9,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures_core::Stream;
+
+use mudu_runtime::io::ReadyWait;
 
 use super::{TcpListener, TcpStream};
 
@@ -35,11 +37,16 @@ use super::{TcpListener, TcpStream};
 #[must_use = "streams do nothing unless polled"]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
+    /// The stream's wait for the listener, beside any other task's.
+    wait: ReadyWait<'a>,
 }
 
 impl<'a> Incoming<'a> {
     pub(crate) fn new(listener: &'a TcpListener) -> Incoming<'a> {
-        Incoming { listener }
+        Incoming {
+            listener,
+            wait: listener.wait(),
+        }
     }
 }
 
@@ -47,8 +54,9 @@ impl Stream for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.listener
-            .poll_accept(cx)
+        let this = self.get_mut();
+        this.listener
+            .poll_accept_with(cx, Some(&mut this.wait))
             .map(|accepted| Some(accepted.map(|(stream, _peer)| stream)))
     }
 

@@ -48,7 +48,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use mudu_runtime::io::IoSource;
+use mudu_runtime::io::{Direction, IoSource, ReadyWait};
 
 use super::accept_backoff::AcceptBackoff;
 use super::spare_fd::SpareFd;
@@ -153,12 +153,30 @@ impl TcpListener {
     /// Cancel-safe. Skips connections that failed before they could be
     /// accepted; see the module docs for what each error does.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept(cx)).await
+        let mut wait = self.wait();
+        poll_fn(|cx| self.poll_accept_with(cx, Some(&mut wait))).await
     }
 
-    /// The poll form of [`accept`](Self::accept).
+    /// The poll form of [`accept`](Self::accept). It keeps no state between polls, so only the latest
+    /// poll's waker is kept for the listener's readiness (as with tokio's `poll_accept`); a waker it
+    /// puts out is woken once by the next connection, so its task polls again. Tasks that wait side
+    /// by side use [`accept`](Self::accept) or [`incoming`](Self::incoming).
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        let (stream, peer) = ready!(self.poll_accept_mio(cx))?;
+        self.poll_accept_with(cx, None)
+    }
+
+    /// A wait for the listener's readiness, withdrawn when dropped.
+    pub(crate) fn wait(&self) -> ReadyWait<'_> {
+        ReadyWait::new(self.io.registration(), Direction::Read)
+    }
+
+    /// [`poll_accept`](Self::poll_accept), waiting through `wait` when there is one.
+    pub(crate) fn poll_accept_with(
+        &self,
+        cx: &mut Context<'_>,
+        wait: Option<&mut ReadyWait<'_>>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (stream, peer) = ready!(self.poll_accept_mio(cx, wait))?;
         // A connection the loop cannot register (epoll's watch limit, no memory) is closed; the
         // error backs off like the listener's own.
         Poll::Ready(match TcpStream::from_mio(stream) {
@@ -181,18 +199,23 @@ impl TcpListener {
 
     /// Accepts a connection as a mio socket, registered with no loop yet.
     pub(crate) async fn accept_mio(&self) -> io::Result<(mio::net::TcpStream, SocketAddr)> {
-        poll_fn(|cx| self.poll_accept_mio(cx)).await
+        let mut wait = self.wait();
+        poll_fn(|cx| self.poll_accept_mio(cx, Some(&mut wait))).await
     }
 
     fn poll_accept_mio(
         &self,
         cx: &mut Context<'_>,
+        mut wait: Option<&mut ReadyWait<'_>>,
     ) -> Poll<io::Result<(mio::net::TcpStream, SocketAddr)>> {
         ready!(self.backoff.poll_over(cx));
         let registration = self.io.registration();
         let mut skipped = 0;
         loop {
-            let event = ready!(registration.poll_read_ready(cx))?;
+            let event = match wait.as_deref_mut() {
+                Some(wait) => ready!(wait.poll_ready(cx))?,
+                None => ready!(registration.poll_read_ready(cx))?,
+            };
             let error = match self.io.get_ref().accept() {
                 Ok(accepted) => return Poll::Ready(Ok(accepted)),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {

@@ -19,7 +19,7 @@ use std::io::{self, IoSlice, Read};
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use mudu_runtime::io::{Direction, ReadyEvent};
+use mudu_runtime::io::{Direction, ReadyEvent, ReadyWait};
 use socket2::SockRef;
 
 use super::TcpStream;
@@ -34,20 +34,29 @@ impl TcpStream {
     // generators, which keeps a connection's task small and its hot fields
     // on fewer cache lines.
 
+    // Each future keeps a `ReadyWait`: several may wait on one direction (the `&self` ones), and one
+    // dropped while pending withdraws its wait.
+
+    fn wait(&self, direction: Direction) -> ReadyWait<'_> {
+        ReadyWait::new(self.io.registration(), direction)
+    }
+
     pub(crate) fn read_ref<'a>(
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        inline_poll(move |cx| self.poll_read_priv(cx, buf))
+        let mut wait = self.wait(Direction::Read);
+        inline_poll(move |cx| self.read_loop(buf, || wait.poll_ready(cx)))
     }
 
     pub(crate) fn read_exact_ref<'a>(
         &'a self,
         mut buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<()>> + 'a {
+        let mut wait = self.wait(Direction::Read);
         inline_poll(move |cx| {
             while !buf.is_empty() {
-                match ready!(self.poll_read_priv(cx, buf))? {
+                match ready!(self.read_loop(buf, || wait.poll_ready(cx)))? {
                     0 => return Poll::Ready(Err(io::ErrorKind::UnexpectedEof.into())),
                     n => buf = &mut std::mem::take(&mut buf)[n..],
                 }
@@ -60,16 +69,18 @@ impl TcpStream {
         &'a self,
         buf: &'a [u8],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        inline_poll(move |cx| self.poll_write_priv(cx, buf))
+        let mut wait = self.wait(Direction::Write);
+        inline_poll(move |cx| self.write_loop(buf, || wait.poll_ready(cx)))
     }
 
     pub(crate) fn write_all_ref<'a>(
         &'a self,
         mut buf: &'a [u8],
     ) -> impl Future<Output = io::Result<()>> + 'a {
+        let mut wait = self.wait(Direction::Write);
         inline_poll(move |cx| {
             while !buf.is_empty() {
-                match ready!(self.poll_write_priv(cx, buf))? {
+                match ready!(self.write_loop(buf, || wait.poll_ready(cx)))? {
                     0 => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
                     n => buf = &buf[n..],
                 }
@@ -82,22 +93,37 @@ impl TcpStream {
         &'a self,
         bufs: &'a [IoSlice<'a>],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        inline_poll(move |cx| self.poll_write_vectored_priv(cx, bufs))
+        let mut wait = self.wait(Direction::Write);
+        inline_poll(move |cx| self.write_vectored_loop(bufs, || wait.poll_ready(cx)))
     }
 
     pub(crate) fn readable_ref(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        inline_poll(move |cx| self.poll_ready_priv(Direction::Read, cx))
+        let mut wait = self.wait(Direction::Read);
+        inline_poll(move |cx| wait.poll_ready(cx).map_ok(|_event| ()))
     }
 
     pub(crate) fn writable_ref(&self) -> impl Future<Output = io::Result<()>> + '_ {
-        inline_poll(move |cx| self.poll_ready_priv(Direction::Write, cx))
+        let mut wait = self.wait(Direction::Write);
+        inline_poll(move |cx| wait.poll_ready(cx).map_ok(|_event| ()))
     }
 
     pub(crate) fn peek_ref<'a>(
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<usize>> + 'a {
-        inline_poll(move |cx| self.poll_peek_priv(cx, buf))
+        let mut wait = self.wait(Direction::Read);
+        inline_poll(move |cx| {
+            // A peek leaves the bytes in place, so only `WouldBlock` clears.
+            loop {
+                let event = ready!(wait.poll_ready(cx))?;
+                match self.io.get_ref().peek(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.io.registration().clear_readiness(event)
+                    }
+                    result => return Poll::Ready(result),
+                }
+            }
+        })
     }
 
     /// One read with the readiness `event` in hand, readiness cleared by the module's rules:
@@ -143,31 +169,29 @@ impl TcpStream {
         }
     }
 
-    #[inline]
-    pub(crate) fn poll_ready_priv(
-        &self,
-        direction: Direction,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>> {
-        self.io
-            .registration()
-            .poll_ready(direction, cx)
-            .map_ok(|_event| ())
-    }
-
-    /// One read; a short read clears readiness (the socket is drained).
+    /// One read, for a `poll_*` caller; a short read clears readiness (the socket is drained).
     #[inline]
     pub(crate) fn poll_read_priv(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        let registration = self.io.registration();
+        self.read_loop(buf, || registration.poll_read_ready(cx))
+    }
+
+    /// One read with readiness from `ready`, until it stops answering `WouldBlock`.
+    #[inline]
+    fn read_loop(
+        &self,
+        buf: &mut [u8],
+        mut ready: impl FnMut() -> Poll<io::Result<ReadyEvent>>,
+    ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        let registration = self.io.registration();
         loop {
-            let event = ready!(registration.poll_read_ready(cx))?;
+            let event = ready!(ready())?;
             match self.read_settled(event, buf) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),
@@ -175,35 +199,47 @@ impl TcpStream {
         }
     }
 
-    pub(super) fn poll_peek_priv(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        // A peek leaves the bytes in place, so only `WouldBlock` clears.
-        self.io.poll_read_with(cx, |s| s.peek(buf))
-    }
-
-    /// One `send(MSG_NOSIGNAL)`; a partial write clears readiness.
+    /// One `send(MSG_NOSIGNAL)`, for a `poll_*` caller; a partial write clears readiness.
     #[inline]
     pub(crate) fn poll_write_priv(
         &self,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        let registration = self.io.registration();
+        self.write_loop(buf, || registration.poll_write_ready(cx))
+    }
+
+    /// One `send(MSG_NOSIGNAL)` with readiness from `ready`; a partial write clears readiness.
+    #[inline]
+    fn write_loop(
+        &self,
+        buf: &[u8],
+        ready: impl FnMut() -> Poll<io::Result<ReadyEvent>>,
+    ) -> Poll<io::Result<usize>> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        self.poll_send(cx, buf.len(), |sock| {
+        self.send_loop(buf.len(), ready, |sock| {
             sock.send_with_flags(buf, libc::MSG_NOSIGNAL)
         })
     }
 
-    /// One `sendmsg(MSG_NOSIGNAL)`; a partial write clears readiness.
+    /// One `sendmsg(MSG_NOSIGNAL)`, for a `poll_*` caller; a partial write clears readiness.
     pub(crate) fn poll_write_vectored_priv(
         &self,
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let registration = self.io.registration();
+        self.write_vectored_loop(bufs, || registration.poll_write_ready(cx))
+    }
+
+    /// One `sendmsg(MSG_NOSIGNAL)` with readiness from `ready`; a partial write clears readiness.
+    fn write_vectored_loop(
+        &self,
+        bufs: &[IoSlice<'_>],
+        ready: impl FnMut() -> Poll<io::Result<ReadyEvent>>,
     ) -> Poll<io::Result<usize>> {
         // `sendmsg` refuses more than `IOV_MAX` slices (`EMSGSIZE`): offer at most that many, empty
         // ones at the front skipped, and judge a partial write against what was offered.
@@ -213,22 +249,21 @@ impl TcpStream {
         if total == 0 {
             return Poll::Ready(Ok(0));
         }
-        self.poll_send(cx, total, |sock| {
+        self.send_loop(total, ready, |sock| {
             sock.send_vectored_with_flags(bufs, libc::MSG_NOSIGNAL)
         })
     }
 
     #[inline]
-    fn poll_send(
+    fn send_loop(
         &self,
-        cx: &mut Context<'_>,
         total: usize,
+        mut ready: impl FnMut() -> Poll<io::Result<ReadyEvent>>,
         mut send: impl FnMut(&SockRef<'_>) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        let registration = self.io.registration();
         let sock = self.sock();
         loop {
-            let event = ready!(registration.poll_write_ready(cx))?;
+            let event = ready!(ready())?;
             match self.send_settled(event, total, || send(&sock)) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 result => return Poll::Ready(result),

@@ -1,100 +1,312 @@
-//! Crowds: the tasks beyond the first that wait on one direction of one source.
+//! Crowds: the waits beyond the first on one direction of one source.
 //!
-//! Rules: a source's slot caches one waker per direction, for the task that usually waits there alone
-//! (a connection's task reading its socket). The `&self` operations of I/O types (`readable`,
-//! `writable`, `peek`, `accept`) let several tasks wait on one direction at once, as tokio's do. A
-//! waiter whose waker would not wake the cached one, while that one waits, joins the direction's crowd
-//! instead of displacing it: a displaced waiter would never be woken, and waking it when displaced
-//! would let two waiters displace each other without end. An event that wakes the slot's waiter wakes
-//! the crowd too and empties it; a woken waiter that finds the readiness taken polls again and takes
-//! the slot or joins again. Loop thread only; wakers are cloned, woken and dropped with no borrow held.
+//! Rules: a source's slot caches one waker per direction, for the wait that usually is there alone (a
+//! connection's task reading its socket). Waits made through [`ReadyWait`](super::ReadyWait) (the
+//! `&self` operations of I/O types: `readable`, `writable`, `peek`, `accept`, as well as `read` and
+//! `write`) may be several on one direction at once, as tokio's are. A wait that finds the slot held
+//! by another waiting task joins the direction's crowd instead of displacing it (a displaced waiter
+//! would never be woken). Each crowd entry belongs to its wait, which leaves when it gets readiness or
+//! is dropped, so a crowd holds exactly the waits that are pending: no bound, no stale wakers. An event
+//! wakes the slot's waker and every entry of the crowd; the entries stay until their waits leave.
+//! Crowd entries count as waiting tasks for the loop, as the slot's waiter does. Loop thread only;
+//! wakers are cloned, woken and dropped with no borrow held.
 //!
 //! ```text
-//!   slot (index 7)             crowds: HashMap<(index, direction), Vec<Waker>>
-//!   reader: task A, waiting    (7, Read)  -> [task B, task C]      crowded bit Read set in slot 7
-//!   writer: -                  event on 7, readable: wake A, then B and C; the crowd is emptied
+//!   slot (index 7)                 crowds: HashMap<(index, direction), Slab<Waker>>
+//!   reader: task A, waiting        (7, Read) -> {0: task B, 1: task C}    crowded bit Read in slot 7
+//!   event on 7, readable: wake A, then B and C; B and C leave when their polls find readiness
 //! ```
 
-use super::ready::Direction;
+use super::ready::{Direction, ReadyEvent};
+use super::{shut_down_error, store_waker, Reactor};
+use slab::Slab;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::io;
 use std::task::Waker;
-
-/// How many wakers a crowd holds before it is cleared out. A crowd grows only by distinct waiters
-/// polling between two events, and the waker of a future dropped while waiting stays until the next
-/// event, so without a bound a socket that stays idle while ever new tasks give up waiting on it would
-/// collect their wakers. A full crowd is woken whole and emptied, and its bound doubles until the next
-/// event: the waiters that still wait poll and join again, once, and the gone ones leave for good.
-/// (Waking only the oldest to make room would let more live waiters than the bound wake each other
-/// without end.)
-const CROWD_MAX: usize = 1024;
 
 /// The crowds of one reactor, keyed by slot index and direction.
 #[derive(Default)]
 pub(crate) struct Crowds {
-    crowds: RefCell<HashMap<(usize, Direction), Crowd>>,
+    crowds: RefCell<HashMap<(usize, Direction), Slab<Waker>>>,
+    /// Wakers put out of the slot by a poll that keeps no state ([`Reactor::poll_ready`]): woken once,
+    /// by the next event, and then dropped. Their waits poll again and find their place.
+    displaced: RefCell<HashMap<(usize, Direction), Vec<Waker>>>,
 }
 
-/// The wakers waiting beside a slot's cached one, and how many it takes before it is cleared out.
-struct Crowd {
-    wakers: Vec<Waker>,
-    bound: usize,
+/// A wait's direction and where it is registered, in one word: it sits in every I/O future.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct WaitAt {
+    pub(crate) direction: Direction,
+    place: Place,
+    /// The ticket (in the slot) or the key (in the crowd).
+    value: u32,
 }
 
-impl Crowds {
-    /// Adds `waker` to the crowd of (`index`, `direction`), unless a waker there wakes the same task.
-    pub(crate) fn join(&self, index: usize, direction: Direction, waker: &Waker) {
-        let fresh = waker.clone();
-        let (unused, cleared) = {
-            let mut crowds = self.crowds.borrow_mut();
-            let crowd = crowds.entry((index, direction)).or_insert_with(|| Crowd {
-                wakers: Vec::new(),
-                bound: CROWD_MAX,
-            });
-            if crowd.wakers.iter().any(|w| w.will_wake(&fresh)) {
-                (Some(fresh), Vec::new())
-            } else if crowd.wakers.len() >= crowd.bound {
-                crowd.bound = crowd.bound.saturating_mul(2);
-                let cleared = std::mem::take(&mut crowd.wakers);
-                crowd.wakers.push(fresh);
-                (None, cleared)
-            } else {
-                crowd.wakers.push(fresh);
-                (None, Vec::new())
-            }
-        };
-        drop(unused);
-        for waker in cleared {
-            waker.wake();
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// Not polled yet, or it found readiness.
+    Nowhere,
+    /// In the slot, under the ticket `value`.
+    Slot,
+    /// In the direction's crowd, under the key `value`.
+    Crowd,
+}
+
+impl WaitAt {
+    /// A wait on `direction`, registered nowhere yet.
+    pub(crate) fn new(direction: Direction) -> WaitAt {
+        WaitAt {
+            direction,
+            place: Place::Nowhere,
+            value: 0,
         }
     }
 
-    /// Wakes and empties the crowds of `crowded`: the slots and directions an event just reached.
+    /// Whether the wait is registered (its poll returned `Pending`).
+    #[inline]
+    pub(crate) fn is_pending(&self) -> bool {
+        self.place != Place::Nowhere
+    }
+
+    #[inline]
+    fn set(&mut self, place: Place, value: u32) {
+        self.place = place;
+        self.value = value;
+    }
+}
+
+impl Crowds {
+    fn join(&self, index: usize, direction: Direction, waker: Waker) -> u32 {
+        let key = self
+            .crowds
+            .borrow_mut()
+            .entry((index, direction))
+            .or_default()
+            .insert(waker);
+        // A crowd of four billion waits is not a thing a loop can hold.
+        u32::try_from(key).expect("too many waits on one source")
+    }
+
+    /// Replaces the waker of entry `key` when it would not wake the same task.
+    fn refresh(&self, index: usize, direction: Direction, key: u32, waker: &Waker) {
+        let key = key as usize;
+        let same = self
+            .crowds
+            .borrow()
+            .get(&(index, direction))
+            .and_then(|crowd| crowd.get(key))
+            .is_some_and(|stored| stored.will_wake(waker));
+        if !same {
+            let fresh = waker.clone();
+            let old = self
+                .crowds
+                .borrow_mut()
+                .get_mut(&(index, direction))
+                .and_then(|crowd| crowd.get_mut(key))
+                .map(|stored| std::mem::replace(stored, fresh));
+            drop(old);
+        }
+    }
+
+    /// Removes entry `key`: its waker (for the caller to drop with no borrow held), and whether the
+    /// crowd is empty now. `None` when the entry is gone (the loop shut down).
+    fn leave(&self, index: usize, direction: Direction, key: u32) -> Option<(Waker, bool)> {
+        let mut crowds = self.crowds.borrow_mut();
+        let crowd = crowds.get_mut(&(index, direction))?;
+        let waker = crowd.try_remove(key as usize)?;
+        let empty = crowd.is_empty();
+        if empty {
+            crowds.remove(&(index, direction));
+        }
+        Some((waker, empty))
+    }
+
+    /// Keeps `waker`, put out of the slot of (`index`, `direction`), for the next event to wake.
+    pub(crate) fn displace(&self, index: usize, direction: Direction, waker: Waker) {
+        let mut displaced = self.displaced.borrow_mut();
+        let list = displaced.entry((index, direction)).or_default();
+        if list.iter().any(|w| w.will_wake(&waker)) {
+            drop(displaced);
+            drop(waker);
+        } else {
+            list.push(waker);
+        }
+    }
+
+    /// Whether (`index`, `direction`) has a crowd entry or a displaced waker.
+    fn has_any(&self, index: usize, direction: Direction) -> bool {
+        self.crowds.borrow().contains_key(&(index, direction))
+            || self.displaced.borrow().contains_key(&(index, direction))
+    }
+
+    /// Wakes every entry of the crowds of `crowded`, the slots and directions an event just reached,
+    /// and their displaced wakers. The entries stay, each until its wait leaves; the displaced go.
     pub(crate) fn wake(&self, crowded: &[(usize, Direction)]) {
         for key in crowded {
-            let crowd = self.crowds.borrow_mut().remove(key);
-            for waker in crowd.into_iter().flat_map(|crowd| crowd.wakers) {
+            let mut wakers: Vec<Waker> = self
+                .crowds
+                .borrow()
+                .get(key)
+                .map(|crowd| crowd.iter().map(|(_, w)| w.clone()).collect())
+                .unwrap_or_default();
+            wakers.extend(self.displaced.borrow_mut().remove(key).unwrap_or_default());
+            for waker in wakers {
                 waker.wake();
             }
         }
     }
 
-    /// Takes the crowds of a released slot, for the caller to drop with no borrow held.
-    pub(crate) fn leave(&self, index: usize) -> Vec<Waker> {
+    /// Takes the crowds of a released slot, for the caller to drop with no borrow held. (A slot is
+    /// released only once its source is gone, and with it every wait, so there is none in practice.)
+    pub(crate) fn release(&self, index: usize) -> (Vec<Waker>, Vec<Waker>) {
         let mut crowds = self.crowds.borrow_mut();
-        [Direction::Read, Direction::Write]
-            .into_iter()
-            .filter_map(|direction| crowds.remove(&(index, direction)))
-            .flat_map(|crowd| crowd.wakers)
-            .collect()
+        let mut displaced = self.displaced.borrow_mut();
+        let mut entries = Vec::new();
+        let mut gone = Vec::new();
+        for direction in [Direction::Read, Direction::Write] {
+            if let Some(crowd) = crowds.remove(&(index, direction)) {
+                entries.extend(crowd.into_iter().map(|(_, w)| w));
+            }
+            gone.extend(displaced.remove(&(index, direction)).unwrap_or_default());
+        }
+        (entries, gone)
     }
 
     /// Takes every crowd (the loop is shutting down), for the caller to wake.
     pub(crate) fn take_all(&self) -> Vec<Waker> {
         let crowds = std::mem::take(&mut *self.crowds.borrow_mut());
+        let displaced = std::mem::take(&mut *self.displaced.borrow_mut());
         crowds
             .into_values()
-            .flat_map(|crowd| crowd.wakers)
+            .flat_map(|crowd| crowd.into_iter().map(|(_, w)| w))
+            .chain(displaced.into_values().flatten())
             .collect()
+    }
+}
+
+impl Reactor {
+    /// Polls one direction of a source for a wait that may share it: its readiness if any (the wait
+    /// then leaves wherever it was), else the wait is registered (in the slot when free, or already
+    /// its own; in the crowd otherwise) with the current waker. Inlined up to the two common cases:
+    /// readiness found, and the wait of the task whose waker the free slot caches.
+    ///
+    /// `direction` is the wait's own (`at.direction`), passed apart so that a caller that matches on
+    /// it gets this code with the direction a constant.
+    #[inline]
+    pub(crate) fn poll_wait(
+        &self,
+        index: usize,
+        direction: Direction,
+        waker: &Waker,
+        at: &mut WaitAt,
+    ) -> Option<io::Result<ReadyEvent>> {
+        debug_assert_eq!(direction, at.direction);
+        if !self.shut_down.get() && at.place != Place::Crowd {
+            let mut ios = self.ios.borrow_mut();
+            let io = &mut ios[index];
+            if let Some(event) = io.ready_event(direction) {
+                // In the slot, the event that brought the readiness already ended the wait.
+                at.set(Place::Nowhere, 0);
+                return Some(Ok(event));
+            }
+            if !io.is_waiting(direction)
+                && io
+                    .waker(direction)
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(waker))
+            {
+                io.set_waiting(direction, true);
+                self.waiters.set(self.waiters.get() + 1);
+                at.set(Place::Slot, io.next_ticket(direction));
+                return None;
+            }
+        }
+        self.poll_wait_slow(index, waker, at)
+    }
+
+    /// [`poll_wait`](Self::poll_wait) for the other cases.
+    #[inline(never)]
+    fn poll_wait_slow(
+        &self,
+        index: usize,
+        waker: &Waker,
+        at: &mut WaitAt,
+    ) -> Option<io::Result<ReadyEvent>> {
+        let direction = at.direction;
+        if self.shut_down.get() {
+            return Some(Err(shut_down_error()));
+        }
+        let mut _replaced = None;
+        let mut ios = self.ios.borrow_mut();
+        let io = &mut ios[index];
+        if let Some(event) = io.ready_event(direction) {
+            drop(ios);
+            let (place, key) = (at.place, at.value);
+            at.set(Place::Nowhere, 0);
+            if place == Place::Crowd {
+                self.leave_crowd(index, direction, key);
+            }
+            return Some(Ok(event));
+        }
+        match at.place {
+            Place::Crowd => {
+                drop(ios);
+                self.crowds.refresh(index, direction, at.value, waker);
+                return None;
+            }
+            Place::Slot if at.value == io.ticket(direction) && io.is_waiting(direction) => {}
+            Place::Slot | Place::Nowhere if io.is_waiting(direction) => {
+                // Another wait holds the slot: join the crowd rather than displace it.
+                io.crowded |= direction.bit();
+                drop(ios);
+                let key = self.crowds.join(index, direction, waker.clone());
+                self.waiters.set(self.waiters.get() + 1);
+                at.set(Place::Crowd, key);
+                return None;
+            }
+            Place::Slot | Place::Nowhere => {
+                io.set_waiting(direction, true);
+                self.waiters.set(self.waiters.get() + 1);
+                at.set(Place::Slot, io.next_ticket(direction));
+            }
+        }
+        let slot = io.waker(direction);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            _replaced = store_waker(slot, waker);
+        }
+        None
+    }
+
+    /// A wait goes away (dropped while pending): it leaves the slot, if it still holds it and waits
+    /// there, or its crowd entry. The slot keeps its cached waker for the next wait.
+    pub(crate) fn end_wait(&self, index: usize, at: WaitAt) {
+        let direction = at.direction;
+        match at.place {
+            Place::Nowhere => {}
+            Place::Slot => {
+                let mut ios = self.ios.borrow_mut();
+                if let Some(io) = ios.get_mut(index) {
+                    if io.ticket(direction) == at.value && io.is_waiting(direction) {
+                        io.set_waiting(direction, false);
+                        self.waiters.set(self.waiters.get() - 1);
+                    }
+                }
+            }
+            Place::Crowd => self.leave_crowd(index, direction, at.value),
+        }
+    }
+
+    fn leave_crowd(&self, index: usize, direction: Direction, key: u32) {
+        let Some((waker, empty)) = self.crowds.leave(index, direction, key) else {
+            return;
+        };
+        self.waiters.set(self.waiters.get() - 1);
+        if empty && !self.crowds.has_any(index, direction) {
+            if let Some(io) = self.ios.borrow_mut().get_mut(index) {
+                io.crowded &= !direction.bit();
+            }
+        }
+        drop(waker);
     }
 }

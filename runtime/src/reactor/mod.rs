@@ -24,11 +24,13 @@
 mod alarm;
 mod crowd;
 mod ready;
+mod ready_wait;
 mod registration;
 mod release_watch;
 mod scheduled_io;
 
 pub use ready::{Direction, Ready, ReadyEvent};
+pub use ready_wait::ReadyWait;
 pub use registration::Registration;
 pub use release_watch::ReleaseWatch;
 
@@ -182,21 +184,20 @@ impl Reactor {
                 if io.crowded != 0 {
                     for direction in [Direction::Read, Direction::Write] {
                         if ready.intersects(direction.mask()) && io.crowded & direction.bit() != 0 {
-                            io.crowded &= !direction.bit();
                             crowded.push((index, direction));
                         }
                     }
                 }
                 for direction in [Direction::Read, Direction::Write] {
-                    let waiter = io.waiter(direction);
-                    if ready.intersects(direction.mask()) && waiter.waiting {
-                        waiter.waiting = false;
+                    if ready.intersects(direction.mask()) && io.is_waiting(direction) {
+                        io.set_waiting(direction, false);
                         self.waiters.set(self.waiters.get() - 1);
-                        match &waiter.waker {
+                        let slot = io.waker(direction);
+                        match slot {
                             // A task's waker only queues the task: woken in place, it stays cached.
                             Some(w) if crate::task::is_task_waker(w) => w.wake_by_ref(),
                             Some(_) => {
-                                if let Some(w) = waiter.waker.take() {
+                                if let Some(w) = slot.take() {
                                     to_wake.push((index, generation, direction, Some(w)));
                                 }
                             }
@@ -228,7 +229,7 @@ impl Reactor {
                     .get_mut(*index)
                     .filter(|io| io.generation == *generation)
                 {
-                    let slot = &mut io.waiter(*direction).waker;
+                    let slot = io.waker(*direction);
                     if slot.is_none() {
                         *slot = waker.take();
                     }
@@ -265,10 +266,7 @@ impl Reactor {
             .borrow()
             .registry()
             .register(source, token, interest)?;
-        entry.insert(ScheduledIo {
-            generation,
-            ..ScheduledIo::default()
-        });
+        entry.insert(ScheduledIo::new(generation));
         Ok((index, generation))
     }
 
@@ -286,14 +284,14 @@ impl Reactor {
             }
             ios.remove(index)
         };
-        let waiting = usize::from(removed.reader.waiting) + usize::from(removed.writer.waiting);
-        self.waiters.set(self.waiters.get() - waiting);
         let watched = removed.watched;
         let crowd = if removed.crowded != 0 {
-            self.crowds.leave(index)
+            self.crowds.release(index)
         } else {
-            Vec::new()
+            (Vec::new(), Vec::new())
         };
+        let waiting = removed.waiting_count() + crowd.0.len();
+        self.waiters.set(self.waiters.get() - waiting);
         // The slot's wakers go only now that the slab is released: dropping one may run any code.
         drop(removed);
         drop(crowd);
@@ -322,7 +320,9 @@ impl Reactor {
             .is_some_and(|io| io.generation == generation)
     }
 
-    /// Polls one direction of a source: its readiness if any, else stores the waker.
+    /// Polls one direction of a source: its readiness if any, else stores the waker in the slot, the
+    /// latest poll's waker winning, as tokio's `poll_*` methods do. For a caller that keeps no state
+    /// between polls; [`poll_wait`](Self::poll_wait) serves waits that may be several at once.
     #[inline]
     pub(crate) fn poll_ready(
         &self,
@@ -337,27 +337,27 @@ impl Reactor {
         let mut _replaced = None;
         let mut ios = self.ios.borrow_mut();
         let io = &mut ios[index];
-        let ready = io.readiness & direction.mask();
-        if !ready.is_empty() {
-            return Some(Ok(ReadyEvent {
-                ready,
-                tick: io.tick,
-            }));
+        if let Some(event) = io.ready_event(direction) {
+            return Some(Ok(event));
         }
-        let waiter = io.waiter(direction);
-        if !waiter.waker.as_ref().is_some_and(|w| w.will_wake(waker)) {
-            if waiter.waiting {
-                // Another task waits here already: join the crowd rather than displace it.
+        let was_waiting = io.is_waiting(direction);
+        if !was_waiting {
+            io.set_waiting(direction, true);
+            self.waiters.set(self.waiters.get() + 1);
+        }
+        // No wait owns the slot now: one that held it does not withdraw this poll when it goes.
+        io.next_ticket(direction);
+        let slot = io.waker(direction);
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            _replaced = store_waker(slot, waker);
+            if was_waiting {
+                // Another task waited here: the next event wakes it too, and it finds its place again.
                 io.crowded |= direction.bit();
                 drop(ios);
-                self.crowds.join(index, direction, waker);
-                return None;
+                if let Some(displaced) = _replaced.take() {
+                    self.crowds.displace(index, direction, displaced);
+                }
             }
-            _replaced = store_waker(&mut waiter.waker, waker);
-        }
-        if !waiter.waiting {
-            waiter.waiting = true;
-            self.waiters.set(self.waiters.get() + 1);
         }
         None
     }
@@ -372,13 +372,7 @@ impl Reactor {
         if self.shut_down.get() {
             return Err(shut_down_error());
         }
-        let ios = self.ios.borrow();
-        let io = &ios[index];
-        let ready = io.readiness & direction.mask();
-        Ok((!ready.is_empty()).then_some(ReadyEvent {
-            ready,
-            tick: io.tick,
-        }))
+        Ok(self.ios.borrow()[index].ready_event(direction))
     }
 
     /// Clears `flags` of `event` unless a newer event arrived since it was observed.
@@ -401,16 +395,16 @@ impl Reactor {
         let mut idle = Vec::new();
         {
             let mut ios = self.ios.borrow_mut();
-            for waiter in ios
-                .iter_mut()
-                .flat_map(|(_, io)| [&mut io.reader, &mut io.writer])
-            {
-                let was_waiting = std::mem::take(&mut waiter.waiting);
-                if let Some(waker) = waiter.waker.take() {
-                    if was_waiting {
-                        waiting.push(waker);
-                    } else {
-                        idle.push(waker);
+            for (_, io) in ios.iter_mut() {
+                for direction in [Direction::Read, Direction::Write] {
+                    let was_waiting = io.is_waiting(direction);
+                    io.set_waiting(direction, false);
+                    if let Some(waker) = io.waker(direction).take() {
+                        if was_waiting {
+                            waiting.push(waker);
+                        } else {
+                            idle.push(waker);
+                        }
                     }
                 }
             }

@@ -42,10 +42,10 @@ impl Registration {
     }
 
     /// Polls for readiness in `direction`. When none is recorded, stores `cx`'s waker and returns
-    /// `Pending`. Several tasks may wait on one direction: the slot caches one waker (a later poll by
-    /// the same task finds it in place; a poll with another waker replaces it once it no longer waits),
-    /// and a waker that comes while another one waits is kept beside it. The next event in that
-    /// direction wakes them all.
+    /// `Pending`. For a caller that keeps no state between polls (a `poll_*` method): the slot keeps
+    /// the latest poll's waker, and a waker it puts out is woken once by the next event in that
+    /// direction, so its task polls again. Futures that may wait beside others, and that should stop
+    /// counting as blocked on I/O when dropped, use a [`ReadyWait`](super::ReadyWait).
     ///
     /// # Errors
     /// Once the loop has shut down.
@@ -128,6 +128,16 @@ impl Registration {
     /// A watch that tells when this registration is gone (see [`ReleaseWatch`]).
     pub fn release_watch(&self) -> ReleaseWatch {
         ReleaseWatch::new(Rc::clone(&self.reactor), self.index, self.generation)
+    }
+
+    /// The reactor of the registration's loop.
+    pub(super) fn reactor(&self) -> &Reactor {
+        &self.reactor
+    }
+
+    /// The registration's slot in that reactor.
+    pub(super) fn index(&self) -> usize {
+        self.index
     }
 
     /// Removes `source` from the loop's poll. Call it before the source is closed.
