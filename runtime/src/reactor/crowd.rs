@@ -135,15 +135,16 @@ impl Crowds {
     }
 
     /// Whether (`index`, `direction`) has a crowd entry or a displaced waker.
-    fn has_any(&self, index: usize, direction: Direction) -> bool {
+    pub(crate) fn has_any(&self, index: usize, direction: Direction) -> bool {
         self.crowds.borrow().contains_key(&(index, direction))
             || self.displaced.borrow().contains_key(&(index, direction))
     }
 
     /// Wakes every entry of the crowds of `crowded`, the slots and directions an event just reached,
     /// and their displaced wakers. The entries stay, each until its wait leaves; the displaced go.
-    pub(crate) fn wake(&self, crowded: &[(usize, Direction)]) {
-        for key in crowded {
+    pub(crate) fn wake(&self, crowded: &[(usize, u32, Direction)]) {
+        for &(index, _, direction) in crowded {
+            let key = &(index, direction);
             let mut wakers: Vec<Waker> = self
                 .crowds
                 .borrow()

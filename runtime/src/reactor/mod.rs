@@ -184,7 +184,7 @@ impl Reactor {
                 if io.crowded != 0 {
                     for direction in [Direction::Read, Direction::Write] {
                         if ready.intersects(direction.mask()) && io.crowded & direction.bit() != 0 {
-                            crowded.push((index, direction));
+                            crowded.push((index, generation, direction));
                         }
                     }
                 }
@@ -211,6 +211,15 @@ impl Reactor {
         self.dispatched.set(end);
         if !crowded.is_empty() {
             self.crowds.wake(&crowded);
+            // A direction whose displaced wakers were all it had is not crowded any more.
+            let mut ios = self.ios.borrow_mut();
+            for &(index, generation, direction) in &crowded {
+                if !self.crowds.has_any(index, direction) {
+                    if let Some(io) = ios.get_mut(index).filter(|io| io.generation == generation) {
+                        io.crowded &= !direction.bit();
+                    }
+                }
+            }
         }
         if to_wake.is_empty() {
             // Only task wakers, all woken in place: the common case.
