@@ -8,7 +8,11 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use mudu::net::{TcpListener, TcpStream};
 use mudu::task::yield_now;
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
 use util::tcp_pair;
 
 #[test]
@@ -203,27 +207,49 @@ fn two_acceptors_both_get_a_connection_after_a_backoff() {
 }
 
 #[test]
-fn two_tasks_polling_accept_directly_each_get_a_connection() {
-    // `poll_accept` keeps no state: the later poll's waker takes the listener's slot, and the earlier
-    // one is woken once by the next connection, so it polls again and is not lost.
-    util::finishes("two tasks on poll_accept", 30, || {
+fn an_accept_beside_a_poll_accept_each_get_a_connection() {
+    // `poll_accept` keeps no state, and its waker takes the listener's slot from the pending
+    // `accept()` of the other task; that one is still woken by the next connection.
+    util::finishes("accept beside poll_accept", 30, || {
         mudu::block_on(async {
             let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
             let addr = listener.local_addr().unwrap();
-            let acceptors: Vec<_> = (0..2)
-                .map(|_| {
-                    let listener = Rc::clone(&listener);
-                    mudu::spawn(async move {
-                        std::future::poll_fn(|cx| listener.poll_accept(cx))
-                            .await
-                            .unwrap()
-                            .1
-                    })
-                })
-                .collect();
+            let waiting = {
+                let listener = Rc::clone(&listener);
+                mudu::spawn(async move { listener.accept().await.unwrap().1 })
+            };
             yield_now().await;
-            two_clients_one_each(addr, acceptors).await;
+            let polling = {
+                let listener = Rc::clone(&listener);
+                mudu::spawn(async move {
+                    std::future::poll_fn(|cx| listener.poll_accept(cx))
+                        .await
+                        .unwrap()
+                        .1
+                })
+            };
+            yield_now().await;
+            two_clients_one_each(addr, vec![waiting, polling]).await;
         })
+    });
+}
+
+#[test]
+fn poll_accepts_given_up_on_an_idle_listener_leave_nothing_behind() {
+    // Each `poll_accept` from a new waker replaces the last one, as in tokio: nothing piles up.
+    mudu::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let live = Arc::new(AtomicUsize::new(0));
+        let mut most = 0;
+        for _ in 0..10_000 {
+            let waker = counted_waker(&live);
+            assert!(listener
+                .poll_accept(&mut Context::from_waker(&waker))
+                .is_pending());
+            drop(waker);
+            most = most.max(live.load(SeqCst));
+        }
+        assert!(most <= 2, "{most} wakers kept by an idle listener");
     });
 }
 
@@ -243,22 +269,6 @@ async fn two_clients_one_each(
 
 #[test]
 fn waits_given_up_on_an_idle_socket_leave_nothing_behind() {
-    use std::future::Future;
-    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-    use std::sync::Arc;
-    use std::task::{Context, Wake, Waker};
-
-    /// Counts how many wakers of its kind are alive, held by anyone.
-    struct Counted(Arc<AtomicUsize>);
-    impl Wake for Counted {
-        fn wake(self: Arc<Self>) {}
-    }
-    impl Drop for Counted {
-        fn drop(&mut self) {
-            self.0.fetch_sub(1, SeqCst);
-        }
-    }
-
     mudu::block_on(async {
         let (_client, server) = tcp_pair().await;
         let live = Arc::new(AtomicUsize::new(0));
@@ -266,12 +276,13 @@ fn waits_given_up_on_an_idle_socket_leave_nothing_behind() {
         // Waiters one after another, each polling `readable()` once and giving up; no data comes,
         // so no event clears anything on its own.
         for _ in 0..10_000 {
-            live.fetch_add(1, SeqCst);
-            let waker = Waker::from(Arc::new(Counted(Arc::clone(&live))));
+            let waker = counted_waker(&live);
             {
-                let mut cx = Context::from_waker(&waker);
                 let mut ready = std::pin::pin!(server.readable());
-                assert!(ready.as_mut().poll(&mut cx).is_pending());
+                assert!(ready
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&waker))
+                    .is_pending());
             } // the wait is dropped here
             drop(waker);
             most = most.max(live.load(SeqCst));
@@ -279,4 +290,23 @@ fn waits_given_up_on_an_idle_socket_leave_nothing_behind() {
         // The slot keeps the last waker it cached, for the next wait: one, never a pile.
         assert!(most <= 2, "{most} wakers kept by an idle socket");
     });
+}
+
+/// Counts how many wakers of its kind are alive, held by anyone.
+struct Counted(Arc<AtomicUsize>);
+
+impl Wake for Counted {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, SeqCst);
+    }
+}
+
+/// A waker counted in `live` while it (or a clone) exists.
+fn counted_waker(live: &Arc<AtomicUsize>) -> Waker {
+    live.fetch_add(1, SeqCst);
+    Waker::from(Arc::new(Counted(Arc::clone(live))))
 }

@@ -158,9 +158,10 @@ impl TcpListener {
     }
 
     /// The poll form of [`accept`](Self::accept). It keeps no state between polls, so only the latest
-    /// poll's waker is kept for the listener's readiness (as with tokio's `poll_accept`); a waker it
-    /// puts out is woken once by the next connection, so its task polls again. Tasks that wait side
-    /// by side use [`accept`](Self::accept) or [`incoming`](Self::incoming).
+    /// poll's waker is kept for the listener's readiness, as with tokio's `poll_accept`: two tasks
+    /// calling it in turn leave only the later one to be woken. Tasks that wait side by side use
+    /// [`accept`](Self::accept) or [`incoming`](Self::incoming), which a `poll_accept` beside them
+    /// does not disturb.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         self.poll_accept_with(cx, None)
     }

@@ -29,8 +29,10 @@ use std::task::Waker;
 #[derive(Default)]
 pub(crate) struct Crowds {
     crowds: RefCell<HashMap<(usize, Direction), Slab<Waker>>>,
-    /// Wakers put out of the slot by a poll that keeps no state ([`Reactor::poll_ready`]): woken once,
-    /// by the next event, and then dropped. Their waits poll again and find their place.
+    /// Wakers of waits put out of the slot by a poll that keeps no state ([`Reactor::poll_ready`]):
+    /// woken once, by the next event, and then dropped. Their waits poll again and find their place.
+    /// Only a live wait's waker lands here (a wait that goes away frees the slot first), so the list
+    /// holds at most one waker per pending wait.
     displaced: RefCell<HashMap<(usize, Direction), Vec<Waker>>>,
 }
 
@@ -219,6 +221,7 @@ impl Reactor {
             {
                 io.set_waiting(direction, true);
                 self.waiters.set(self.waiters.get() + 1);
+                io.set_held_by_wait(direction, true);
                 at.set(Place::Slot, io.next_ticket(direction));
                 return None;
             }
@@ -269,6 +272,7 @@ impl Reactor {
             Place::Slot | Place::Nowhere => {
                 io.set_waiting(direction, true);
                 self.waiters.set(self.waiters.get() + 1);
+                io.set_held_by_wait(direction, true);
                 at.set(Place::Slot, io.next_ticket(direction));
             }
         }

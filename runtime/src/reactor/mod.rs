@@ -350,17 +350,21 @@ impl Reactor {
             return Some(Ok(event));
         }
         let was_waiting = io.is_waiting(direction);
+        // A pending `ReadyWait` put out of the slot must still be woken; another `poll_*` caller's
+        // waker is simply replaced, the latest poll's waker winning.
+        let wait_put_out = was_waiting && io.is_held_by_wait(direction);
         if !was_waiting {
             io.set_waiting(direction, true);
             self.waiters.set(self.waiters.get() + 1);
         }
         // No wait owns the slot now: one that held it does not withdraw this poll when it goes.
         io.next_ticket(direction);
+        io.set_held_by_wait(direction, false);
         let slot = io.waker(direction);
         if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
             _replaced = store_waker(slot, waker);
-            if was_waiting {
-                // Another task waited here: the next event wakes it too, and it finds its place again.
+            if wait_put_out {
+                // The next event wakes that wait too, and it finds its place again.
                 io.crowded |= direction.bit();
                 drop(ios);
                 if let Some(displaced) = _replaced.take() {

@@ -43,9 +43,10 @@ impl Registration {
 
     /// Polls for readiness in `direction`. When none is recorded, stores `cx`'s waker and returns
     /// `Pending`. For a caller that keeps no state between polls (a `poll_*` method): the slot keeps
-    /// the latest poll's waker, and a waker it puts out is woken once by the next event in that
-    /// direction, so its task polls again. Futures that may wait beside others, and that should stop
-    /// counting as blocked on I/O when dropped, use a [`ReadyWait`](super::ReadyWait).
+    /// the latest poll's waker, and an earlier such caller's is dropped, as with tokio's `poll_*`
+    /// methods. A pending [`ReadyWait`](super::ReadyWait) it puts out of the slot is still woken by
+    /// the next event in that direction. Futures that may wait beside others, and that should stop
+    /// counting as blocked on I/O when dropped, use a `ReadyWait`.
     ///
     /// # Errors
     /// Once the loop has shut down.

@@ -32,6 +32,9 @@ pub(crate) struct ScheduledIo {
     pub(crate) crowded: u8,
     /// The directions whose cached waker's task waits now.
     waiting: u8,
+    /// The directions whose slot a [`ReadyWait`](super::ReadyWait) holds (rather than a `poll_*`
+    /// caller, which keeps no state).
+    held_by_wait: u8,
     /// Per direction, the ticket of the wait that last took the slot.
     tickets: [u32; 2],
     /// Per direction, the cached waker.
@@ -83,6 +86,22 @@ impl ScheduledIo {
             self.waiting |= direction.bit();
         } else {
             self.waiting &= !direction.bit();
+        }
+    }
+
+    /// Whether a [`ReadyWait`](super::ReadyWait) holds `direction`'s slot.
+    #[inline]
+    pub(crate) fn is_held_by_wait(&self, direction: Direction) -> bool {
+        self.held_by_wait & direction.bit() != 0
+    }
+
+    /// Records whether a [`ReadyWait`](super::ReadyWait) holds `direction`'s slot.
+    #[inline]
+    pub(crate) fn set_held_by_wait(&mut self, direction: Direction, held: bool) {
+        if held {
+            self.held_by_wait |= direction.bit();
+        } else {
+            self.held_by_wait &= !direction.bit();
         }
     }
 
