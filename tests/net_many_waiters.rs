@@ -219,17 +219,45 @@ fn an_accept_beside_a_poll_accept_each_get_a_connection() {
                 mudu::spawn(async move { listener.accept().await.unwrap().1 })
             };
             yield_now().await;
-            let polling = {
+            let polling = spawn_poll_accept(&listener);
+            yield_now().await;
+            two_clients_one_each(addr, vec![waiting, polling]).await;
+        })
+    });
+}
+
+#[test]
+fn an_accept_whose_task_also_polled_poll_accept_is_still_woken() {
+    // The task polls its `accept()` (whose wait takes the listener's slot) and then, in the same
+    // poll, `poll_accept`, as a `select` over both does: same waker, so the slot still stands for the
+    // wait. Another task's `poll_accept` then puts that waker out; the `accept()` must still be woken.
+    util::finishes("accept beside its own task's poll_accept", 30, || {
+        mudu::block_on(async {
+            let listener = Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let addr = listener.local_addr().unwrap();
+            let waiting = {
                 let listener = Rc::clone(&listener);
                 mudu::spawn(async move {
-                    std::future::poll_fn(|cx| listener.poll_accept(cx))
-                        .await
-                        .unwrap()
-                        .1
+                    let mut accept = std::pin::pin!(listener.accept());
+                    let mut first = true;
+                    std::future::poll_fn(|cx| {
+                        let polled = accept.as_mut().poll(cx);
+                        if std::mem::take(&mut first) {
+                            // The other branch, polled once and then given up.
+                            assert!(polled.is_pending());
+                            assert!(listener.poll_accept(cx).is_pending());
+                        }
+                        polled
+                    })
+                    .await
+                    .unwrap()
+                    .1
                 })
             };
             yield_now().await;
-            two_clients_one_each(addr, vec![waiting, polling]).await;
+            let polling = spawn_poll_accept(&listener);
+            yield_now().await;
+            two_clients_one_each(addr, vec![polling, waiting]).await;
         })
     });
 }
@@ -251,6 +279,17 @@ fn poll_accepts_given_up_on_an_idle_listener_leave_nothing_behind() {
         }
         assert!(most <= 2, "{most} wakers kept by an idle listener");
     });
+}
+
+/// A task that accepts one connection through `poll_accept` and returns its peer.
+fn spawn_poll_accept(listener: &Rc<TcpListener>) -> mudu::JoinHandle<std::net::SocketAddr> {
+    let listener = Rc::clone(listener);
+    mudu::spawn(async move {
+        std::future::poll_fn(|cx| listener.poll_accept(cx))
+            .await
+            .unwrap()
+            .1
+    })
 }
 
 /// Connects two clients to `addr` and checks that the two `acceptors` took one each.

@@ -31,8 +31,9 @@ pub(crate) struct Crowds {
     crowds: RefCell<HashMap<(usize, Direction), Slab<Waker>>>,
     /// Wakers of waits put out of the slot by a poll that keeps no state ([`Reactor::poll_ready`]):
     /// woken once, by the next event, and then dropped. Their waits poll again and find their place.
-    /// Only a live wait's waker lands here (a wait that goes away frees the slot first), so the list
-    /// holds at most one waker per pending wait.
+    /// After a wait is put out, the slot stays waiting under a ticket no wait holds until the next
+    /// event, so the list holds at most one waker per source and direction (a wait dropped after it
+    /// was put out leaves its waker here until then).
     displaced: RefCell<HashMap<(usize, Direction), Vec<Waker>>>,
 }
 

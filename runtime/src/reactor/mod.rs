@@ -359,9 +359,14 @@ impl Reactor {
         }
         // No wait owns the slot now: one that held it does not withdraw this poll when it goes.
         io.next_ticket(direction);
-        io.set_held_by_wait(direction, false);
-        let slot = io.waker(direction);
-        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+        let same = io
+            .waker(direction)
+            .as_ref()
+            .is_some_and(|w| w.will_wake(waker));
+        // A pending wait of this very task keeps its claim: the waker in the slot still stands for it.
+        io.set_held_by_wait(direction, wait_put_out && same);
+        if !same {
+            let slot = io.waker(direction);
             _replaced = store_waker(slot, waker);
             if wait_put_out {
                 // The next event wakes that wait too, and it finds its place again.
