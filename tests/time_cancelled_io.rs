@@ -59,3 +59,35 @@ fn an_accept_given_up_holds_no_paused_clock_back() {
         })
     });
 }
+
+#[test]
+fn an_acceptor_waiting_out_a_backoff_holds_no_paused_clock_back() {
+    // Two tasks accept on one listener (one waits in its slot, one beside it); an error wakes both
+    // and starts the listener's backoff. The task that waits out the backoff waits on a timer, not
+    // on I/O, so the paused clock must reach the end of the backoff at once.
+    util::finishes("a backoff with two acceptors", 30, || {
+        paused_with_a_long_quiet_period().block_on(async {
+            let listener = std::rc::Rc::new(TcpListener::bind("127.0.0.1:0").await.unwrap());
+            let acceptors: Vec<_> = (0..2)
+                .map(|_| {
+                    let listener = std::rc::Rc::clone(&listener);
+                    mudu::spawn(async move { listener.accept().await.map(|_| ()) })
+                })
+                .collect();
+            for _ in 0..3 {
+                mudu::task::yield_now().await;
+            }
+            let start = Instant::now();
+            // Every accept fails with EINVAL from now on; the event wakes both acceptors.
+            socket2::SockRef::from(&*listener)
+                .shutdown(std::net::Shutdown::Both)
+                .unwrap();
+            for acceptor in acceptors {
+                let err = acceptor.await.unwrap().unwrap_err();
+                assert_eq!(err.raw_os_error(), Some(libc::EINVAL), "{err}");
+            }
+            // The second acceptor's error came after the backoff.
+            assert_eq!(start.elapsed(), mudu::net::ACCEPT_BACKOFF);
+        })
+    });
+}

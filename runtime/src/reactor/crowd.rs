@@ -8,7 +8,8 @@
 //! would never be woken). Each crowd entry belongs to its wait, which leaves when it gets readiness or
 //! is dropped, so a crowd holds exactly the waits that are pending: no bound, no stale wakers. An event
 //! wakes the slot's waker and every entry of the crowd; the entries stay until their waits leave.
-//! Crowd entries count as waiting tasks for the loop, as the slot's waiter does. Loop thread only;
+//! Crowd entries count as waiting tasks for the loop as the slot's waiter does: from when they
+//! register until an event wakes them, and again when they poll, find no readiness and wait on. Loop thread only;
 //! wakers are cloned, woken and dropped with no borrow held.
 //!
 //! ```text
@@ -28,7 +29,7 @@ use std::task::Waker;
 /// The crowds of one reactor, keyed by slot index and direction.
 #[derive(Default)]
 pub(crate) struct Crowds {
-    crowds: RefCell<HashMap<(usize, Direction), Slab<Waker>>>,
+    crowds: RefCell<HashMap<(usize, Direction), Slab<Entry>>>,
     /// Wakers of waits put out of the slot by a poll that keeps no state ([`Reactor::poll_ready`]):
     /// woken once, by the next event, and then dropped. Their waits poll again and find their place.
     /// After a wait is put out, the slot stays waiting under a ticket no wait holds until the next
@@ -79,6 +80,14 @@ impl WaitAt {
     }
 }
 
+/// One wait of a crowd.
+struct Entry {
+    waker: Waker,
+    /// Whether the loop counts the wait as a task blocked on I/O: from when it registers until an
+    /// event wakes it (as for the slot's waiter), and again once it finds no readiness and waits on.
+    counted: bool,
+}
+
 impl Crowds {
     fn join(&self, index: usize, direction: Direction, waker: Waker) -> u32 {
         let key = self
@@ -86,20 +95,31 @@ impl Crowds {
             .borrow_mut()
             .entry((index, direction))
             .or_default()
-            .insert(waker);
+            .insert(Entry {
+                waker,
+                counted: true,
+            });
         // A crowd of four billion waits is not a thing a loop can hold.
         u32::try_from(key).expect("too many waits on one source")
     }
 
-    /// Replaces the waker of entry `key` when it would not wake the same task.
-    fn refresh(&self, index: usize, direction: Direction, key: u32, waker: &Waker) {
+    /// Entry `key` waits on: replaces its waker when it would not wake the same task, and counts it
+    /// again if an event had stopped counting it. Returns whether it was counted again.
+    fn refresh(&self, index: usize, direction: Direction, key: u32, waker: &Waker) -> bool {
         let key = key as usize;
-        let same = self
-            .crowds
-            .borrow()
-            .get(&(index, direction))
-            .and_then(|crowd| crowd.get(key))
-            .is_some_and(|stored| stored.will_wake(waker));
+        let (same, recounted) = {
+            let mut crowds = self.crowds.borrow_mut();
+            let Some(entry) = crowds
+                .get_mut(&(index, direction))
+                .and_then(|crowd| crowd.get_mut(key))
+            else {
+                return false;
+            };
+            (
+                entry.waker.will_wake(waker),
+                !std::mem::replace(&mut entry.counted, true),
+            )
+        };
         if !same {
             let fresh = waker.clone();
             let old = self
@@ -107,22 +127,24 @@ impl Crowds {
                 .borrow_mut()
                 .get_mut(&(index, direction))
                 .and_then(|crowd| crowd.get_mut(key))
-                .map(|stored| std::mem::replace(stored, fresh));
+                .map(|entry| std::mem::replace(&mut entry.waker, fresh));
             drop(old);
         }
+        recounted
     }
 
-    /// Removes entry `key`: its waker (for the caller to drop with no borrow held), and whether the
-    /// crowd is empty now. `None` when the entry is gone (the loop shut down).
-    fn leave(&self, index: usize, direction: Direction, key: u32) -> Option<(Waker, bool)> {
+    /// Removes entry `key`: its waker (for the caller to drop with no borrow held), whether the
+    /// crowd is empty now, and whether the entry was counted. `None` when the entry is gone (the
+    /// loop shut down).
+    fn leave(&self, index: usize, direction: Direction, key: u32) -> Option<(Waker, bool, bool)> {
         let mut crowds = self.crowds.borrow_mut();
         let crowd = crowds.get_mut(&(index, direction))?;
-        let waker = crowd.try_remove(key as usize)?;
+        let entry = crowd.try_remove(key as usize)?;
         let empty = crowd.is_empty();
         if empty {
             crowds.remove(&(index, direction));
         }
-        Some((waker, empty))
+        Some((entry.waker, empty, entry.counted))
     }
 
     /// Keeps `waker`, put out of the slot of (`index`, `direction`), for the next event to wake.
@@ -144,37 +166,46 @@ impl Crowds {
     }
 
     /// Wakes every entry of the crowds of `crowded`, the slots and directions an event just reached,
-    /// and their displaced wakers. The entries stay, each until its wait leaves; the displaced go.
-    pub(crate) fn wake(&self, crowded: &[(usize, u32, Direction)]) {
+    /// and their displaced wakers. The entries stay, each until its wait leaves, but are no longer
+    /// counted as blocked on I/O until they wait again; the displaced go. Returns how many entries
+    /// stopped being counted.
+    pub(crate) fn wake(&self, crowded: &[(usize, u32, Direction)]) -> usize {
+        let mut uncounted = 0;
         for &(index, _, direction) in crowded {
             let key = &(index, direction);
-            let mut wakers: Vec<Waker> = self
-                .crowds
-                .borrow()
-                .get(key)
-                .map(|crowd| crowd.iter().map(|(_, w)| w.clone()).collect())
-                .unwrap_or_default();
+            let mut wakers: Vec<Waker> = Vec::new();
+            if let Some(crowd) = self.crowds.borrow_mut().get_mut(key) {
+                for (_, entry) in crowd.iter_mut() {
+                    uncounted += usize::from(std::mem::replace(&mut entry.counted, false));
+                    wakers.push(entry.waker.clone());
+                }
+            }
             wakers.extend(self.displaced.borrow_mut().remove(key).unwrap_or_default());
             for waker in wakers {
                 waker.wake();
             }
         }
+        uncounted
     }
 
     /// Takes the crowds of a released slot, for the caller to drop with no borrow held. (A slot is
     /// released only once its source is gone, and with it every wait, so there is none in practice.)
-    pub(crate) fn release(&self, index: usize) -> (Vec<Waker>, Vec<Waker>) {
+    /// Also returns how many of the entries were counted.
+    pub(crate) fn release(&self, index: usize) -> (Vec<Waker>, usize) {
         let mut crowds = self.crowds.borrow_mut();
         let mut displaced = self.displaced.borrow_mut();
-        let mut entries = Vec::new();
         let mut gone = Vec::new();
+        let mut counted = 0;
         for direction in [Direction::Read, Direction::Write] {
             if let Some(crowd) = crowds.remove(&(index, direction)) {
-                entries.extend(crowd.into_iter().map(|(_, w)| w));
+                for (_, entry) in crowd {
+                    counted += usize::from(entry.counted);
+                    gone.push(entry.waker);
+                }
             }
             gone.extend(displaced.remove(&(index, direction)).unwrap_or_default());
         }
-        (entries, gone)
+        (gone, counted)
     }
 
     /// Takes every crowd (the loop is shutting down), for the caller to wake.
@@ -183,7 +214,7 @@ impl Crowds {
         let displaced = std::mem::take(&mut *self.displaced.borrow_mut());
         crowds
             .into_values()
-            .flat_map(|crowd| crowd.into_iter().map(|(_, w)| w))
+            .flat_map(|crowd| crowd.into_iter().map(|(_, entry)| entry.waker))
             .chain(displaced.into_values().flatten())
             .collect()
     }
@@ -257,7 +288,9 @@ impl Reactor {
         match at.place {
             Place::Crowd => {
                 drop(ios);
-                self.crowds.refresh(index, direction, at.value, waker);
+                if self.crowds.refresh(index, direction, at.value, waker) {
+                    self.waiters.set(self.waiters.get() + 1);
+                }
                 return None;
             }
             Place::Slot if at.value == io.ticket(direction) && io.is_waiting(direction) => {}
@@ -304,10 +337,12 @@ impl Reactor {
     }
 
     fn leave_crowd(&self, index: usize, direction: Direction, key: u32) {
-        let Some((waker, empty)) = self.crowds.leave(index, direction, key) else {
+        let Some((waker, empty, counted)) = self.crowds.leave(index, direction, key) else {
             return;
         };
-        self.waiters.set(self.waiters.get() - 1);
+        if counted {
+            self.waiters.set(self.waiters.get() - 1);
+        }
         if empty && !self.crowds.has_any(index, direction) {
             if let Some(io) = self.ios.borrow_mut().get_mut(index) {
                 io.crowded &= !direction.bit();

@@ -210,7 +210,8 @@ impl Reactor {
         };
         self.dispatched.set(end);
         if !crowded.is_empty() {
-            self.crowds.wake(&crowded);
+            let uncounted = self.crowds.wake(&crowded);
+            self.waiters.set(self.waiters.get() - uncounted);
             // A direction whose displaced wakers were all it had is not crowded any more.
             let mut ios = self.ios.borrow_mut();
             for &(index, generation, direction) in &crowded {
@@ -297,9 +298,9 @@ impl Reactor {
         let crowd = if removed.crowded != 0 {
             self.crowds.release(index)
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), 0)
         };
-        let waiting = removed.waiting_count() + crowd.0.len();
+        let waiting = removed.waiting_count() + crowd.1;
         self.waiters.set(self.waiters.get() - waiting);
         // The slot's wakers go only now that the slab is released: dropping one may run any code.
         drop(removed);
