@@ -26,20 +26,31 @@ struct State {
     waiting: RefCell<Vec<Waker>>,
 }
 
+/// Ends the pause when dropped: when its task has slept, and also when the task is cancelled (a loop
+/// that shuts down cancels it, and the acceptors then see the loop's shutdown error, not a pause that
+/// never ends).
+struct EndPause(Rc<State>);
+
+impl Drop for EndPause {
+    fn drop(&mut self) {
+        self.0.pausing.set(false);
+        let waiting = std::mem::take(&mut *self.0.waiting.borrow_mut());
+        for waker in waiting {
+            waker.wake();
+        }
+    }
+}
+
 impl AcceptBackoff {
     /// Starts a pause of `length`, unless one is on.
     pub(crate) fn start(&self, length: Duration) {
         if self.state.pausing.replace(true) {
             return;
         }
-        let state = Rc::clone(&self.state);
+        let end = EndPause(Rc::clone(&self.state));
         drop(mudu_runtime::spawn(async move {
             sleep(length).await;
-            state.pausing.set(false);
-            let waiting = std::mem::take(&mut *state.waiting.borrow_mut());
-            for waker in waiting {
-                waker.wake();
-            }
+            drop(end);
         }));
     }
 
