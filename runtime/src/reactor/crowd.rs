@@ -19,6 +19,7 @@
 //! ```
 
 use super::ready::{Direction, ReadyEvent};
+use super::scheduled_io::ScheduledIo;
 use super::{shut_down_error, store_waker, Reactor};
 use slab::Slab;
 use std::cell::RefCell;
@@ -160,7 +161,7 @@ impl Crowds {
     }
 
     /// Whether (`index`, `direction`) has a crowd entry or a displaced waker.
-    pub(crate) fn has_any(&self, index: usize, direction: Direction) -> bool {
+    fn has_any(&self, index: usize, direction: Direction) -> bool {
         self.crowds.borrow().contains_key(&(index, direction))
             || self.displaced.borrow().contains_key(&(index, direction))
     }
@@ -251,10 +252,7 @@ impl Reactor {
                     .as_ref()
                     .is_some_and(|w| w.will_wake(waker))
             {
-                io.set_waiting(direction, true);
-                self.waiters.set(self.waiters.get() + 1);
-                io.set_held_by_wait(direction, true);
-                at.set(Place::Slot, io.next_ticket(direction));
+                self.take_slot(io, direction, at);
                 return None;
             }
         }
@@ -304,10 +302,7 @@ impl Reactor {
                 return None;
             }
             Place::Slot | Place::Nowhere => {
-                io.set_waiting(direction, true);
-                self.waiters.set(self.waiters.get() + 1);
-                io.set_held_by_wait(direction, true);
-                at.set(Place::Slot, io.next_ticket(direction));
+                self.take_slot(io, direction, at);
             }
         }
         let slot = io.waker(direction);
@@ -315,6 +310,29 @@ impl Reactor {
             _replaced = store_waker(slot, waker);
         }
         None
+    }
+
+    /// The wait `at` takes the slot of its `direction`, which no task waits in: it waits there under a new
+    /// ticket, and counts as blocked on I/O.
+    #[inline]
+    fn take_slot(&self, io: &mut ScheduledIo, direction: Direction, at: &mut WaitAt) {
+        io.set_waiting(direction, true);
+        io.set_held_by_wait(direction, true);
+        self.waiters.set(self.waiters.get() + 1);
+        at.set(Place::Slot, io.next_ticket(direction));
+    }
+
+    /// Clears `direction`'s crowded bit in `io` once neither a crowd entry nor a displaced waker is
+    /// left there.
+    pub(crate) fn uncrowd_if_empty(
+        &self,
+        io: &mut ScheduledIo,
+        index: usize,
+        direction: Direction,
+    ) {
+        if !self.crowds.has_any(index, direction) {
+            io.crowded &= !direction.bit();
+        }
     }
 
     /// A wait goes away (dropped while pending): it leaves the slot, if it still holds it and waits
@@ -343,9 +361,9 @@ impl Reactor {
         if counted {
             self.waiters.set(self.waiters.get() - 1);
         }
-        if empty && !self.crowds.has_any(index, direction) {
+        if empty {
             if let Some(io) = self.ios.borrow_mut().get_mut(index) {
-                io.crowded &= !direction.bit();
+                self.uncrowd_if_empty(io, index, direction);
             }
         }
         drop(waker);

@@ -215,10 +215,8 @@ impl Reactor {
             // A direction whose displaced wakers were all it had is not crowded any more.
             let mut ios = self.ios.borrow_mut();
             for &(index, generation, direction) in &crowded {
-                if !self.crowds.has_any(index, direction) {
-                    if let Some(io) = ios.get_mut(index).filter(|io| io.generation == generation) {
-                        io.crowded &= !direction.bit();
-                    }
+                if let Some(io) = ios.get_mut(index).filter(|io| io.generation == generation) {
+                    self.uncrowd_if_empty(io, index, direction);
                 }
             }
         }

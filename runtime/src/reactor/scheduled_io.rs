@@ -82,11 +82,7 @@ impl ScheduledIo {
     /// Marks the cached waker's task as waiting on `direction`, or not.
     #[inline]
     pub(crate) fn set_waiting(&mut self, direction: Direction, waiting: bool) {
-        if waiting {
-            self.waiting |= direction.bit();
-        } else {
-            self.waiting &= !direction.bit();
-        }
+        set_bit(&mut self.waiting, direction, waiting);
     }
 
     /// Whether a [`ReadyWait`](super::ReadyWait) holds `direction`'s slot.
@@ -98,11 +94,7 @@ impl ScheduledIo {
     /// Records whether a [`ReadyWait`](super::ReadyWait) holds `direction`'s slot.
     #[inline]
     pub(crate) fn set_held_by_wait(&mut self, direction: Direction, held: bool) {
-        if held {
-            self.held_by_wait |= direction.bit();
-        } else {
-            self.held_by_wait &= !direction.bit();
-        }
+        set_bit(&mut self.held_by_wait, direction, held);
     }
 
     /// How many directions have a waiting task in the slot.
@@ -130,5 +122,15 @@ impl ScheduledIo {
         };
         *ticket = ticket.wrapping_add(1);
         *ticket
+    }
+}
+
+/// Sets or clears `direction`'s bit in `bits`.
+#[inline]
+fn set_bit(bits: &mut u8, direction: Direction, on: bool) {
+    if on {
+        *bits |= direction.bit();
+    } else {
+        *bits &= !direction.bit();
     }
 }
