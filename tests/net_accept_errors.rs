@@ -1,6 +1,7 @@
 //! An accept error that comes back on every call (a listener shut down
 //! through another handle): a server loop that logs it and carries on makes
 //! one call per backoff, and the loop's other tasks keep running.
+//! A pause cut short by the loop's shutdown ends with it.
 
 use mudu::net::{TcpListener, ACCEPT_BACKOFF};
 use mudu::time::Instant;
@@ -48,4 +49,29 @@ fn a_lasting_accept_error_backs_off_instead_of_spinning() {
             ]
         );
     });
+}
+
+mod util;
+
+/// A loop shut down during an accept backoff cancels the task that would
+/// end the pause; the pause ends with it, so a later `accept` on that
+/// listener reports that its loop is gone instead of waiting for ever.
+#[test]
+fn a_backoff_cut_short_by_shutdown_leaves_accept_an_error() {
+    let err = util::finishes("accept after the loop's shutdown", 20, || {
+        let first = mudu::Runtime::new().unwrap();
+        let listener = first.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            socket2::SockRef::from(&listener)
+                .shutdown(std::net::Shutdown::Both)
+                .unwrap();
+            // This error starts the backoff.
+            listener.accept().await.unwrap_err();
+            listener
+        });
+        drop(first);
+        let second = mudu::Runtime::new().unwrap();
+        second.block_on(listener.accept()).unwrap_err()
+    });
+    assert!(err.to_string().contains("shut down"), "{err}");
 }
