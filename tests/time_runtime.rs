@@ -260,6 +260,27 @@ fn real_clock_sleep_never_fires_early() {
 }
 
 #[test]
+fn pausing_and_resuming_never_puts_the_clock_ahead_of_the_real_one() {
+    mudu::block_on(async {
+        // Each pause rounds the frozen reading up to a whole microsecond; with no `advance`, the clock
+        // may fall behind the real one by the time spent paused, never get ahead of it.
+        for _ in 0..100_000 {
+            time::pause();
+            time::resume();
+        }
+        let target = std::time::Instant::now() + Duration::from_millis(5);
+        time::sleep_until(Instant::from_std(target)).await;
+        let woke = std::time::Instant::now();
+        assert!(
+            woke >= target,
+            "woke {:?} before its deadline on the real clock",
+            target - woke
+        );
+        assert!(Instant::now().into_std() <= woke);
+    });
+}
+
+#[test]
 fn a_yielding_task_does_not_starve_timers() {
     mudu::block_on(async {
         let stop = Rc::new(Cell::new(false));

@@ -251,7 +251,9 @@ impl TimeDriver {
     /// The frozen reading is the current one rounded *up* to the next whole tick, so that a timer set
     /// for a whole number of microseconds afterwards fires exactly when the virtual clock reaches it
     /// (a deadline between two ticks would otherwise wait for the later one). The clock moves forward
-    /// by less than a microsecond, never backwards.
+    /// by less than a microsecond, never backwards, and [`resume`](TimeDriver::resume) gives that back
+    /// (the clock stands still for as long before it runs again), so pausing alone never puts the
+    /// clock ahead of the real one.
     ///
     /// # Panics
     /// When the clock is already paused.
@@ -260,7 +262,7 @@ impl TimeDriver {
         state.clock.pause();
         let now = state.clock.last_reading();
         if let Some(aligned) = self.instant_of(self.tick_ceil(now)) {
-            state.clock.jump_to(aligned);
+            state.clock.round_up(aligned);
         }
     }
 

@@ -30,14 +30,20 @@ enum Mode {
     Real,
     /// Reads `base + (real now - real_base)`: the real clock's rate from a virtual starting point.
     Shifted { real_base: Instant, base: Instant },
-    /// Reads `last` until told to move.
-    Paused,
+    /// Reads `last` until told to move. `rounding`: nanoseconds by which the driver moved the frozen
+    /// reading up to a whole tick when pausing; resuming gives them back, so that pausing never puts
+    /// the clock ahead of the real one by itself.
+    Paused { rounding: u64 },
 }
 
 impl Clock {
     /// A real clock, or a clock paused at `origin`.
     pub(crate) fn new(origin: Instant, paused: bool) -> Clock {
-        let mode = if paused { Mode::Paused } else { Mode::Real };
+        let mode = if paused {
+            Mode::Paused { rounding: 0 }
+        } else {
+            Mode::Real
+        };
         Clock { mode, last: origin }
     }
 
@@ -48,7 +54,7 @@ impl Clock {
             Mode::Shifted { real_base, base } => {
                 self.last = base.saturating_add_nanos(Instant::real_now().nanos_since(real_base));
             }
-            Mode::Paused => {}
+            Mode::Paused { .. } => {}
         }
         self.last
     }
@@ -61,7 +67,7 @@ impl Clock {
                 real_base.saturating_add_nanos(reading.nanos_since(base))
             }
             // Never asked while paused (`next_wake` answers `None` then); the reading is all there is.
-            Mode::Real | Mode::Paused => reading,
+            Mode::Real | Mode::Paused { .. } => reading,
         }
     }
 
@@ -73,7 +79,7 @@ impl Clock {
 
     #[inline]
     pub(crate) fn is_paused(&self) -> bool {
-        matches!(self.mode, Mode::Paused)
+        matches!(self.mode, Mode::Paused { .. })
     }
 
     /// Freezes the clock at its current reading.
@@ -83,17 +89,31 @@ impl Clock {
     pub(crate) fn pause(&mut self) {
         assert!(!self.is_paused(), "the mudu clock is already paused");
         self.now();
-        self.mode = Mode::Paused;
+        self.mode = Mode::Paused { rounding: 0 };
     }
 
-    /// Lets the clock run again from its virtual reading.
+    /// Paused clock only: moves the frozen reading up to `to` (the next whole tick), and remembers
+    /// by how much, to give it back when the clock resumes.
+    pub(crate) fn round_up(&mut self, to: Instant) {
+        if let Mode::Paused { rounding } = &mut self.mode {
+            *rounding += to.nanos_since(self.last);
+            self.last = self.last.max(to);
+        }
+    }
+
+    /// Lets the clock run again from its virtual reading, at the real clock's rate once the rounding
+    /// of [`round_up`](Clock::round_up) is given back: the clock stands still for that long first.
+    /// Without that, each pause and resume would move the clock up to a tick ahead, and many of them
+    /// would put it ahead of the real clock, so that a deadline taken from `std` would fire early.
     ///
     /// # Panics
     /// When it is not paused.
     pub(crate) fn resume(&mut self) {
-        assert!(self.is_paused(), "the mudu clock is not paused");
+        let Mode::Paused { rounding } = self.mode else {
+            panic!("the mudu clock is not paused");
+        };
         self.mode = Mode::Shifted {
-            real_base: Instant::real_now(),
+            real_base: Instant::real_now().saturating_add_nanos(rounding),
             base: self.last,
         };
     }
@@ -133,6 +153,27 @@ mod tests {
         clock.jump_to(origin + Duration::from_secs(9));
         assert_eq!(clock.now(), origin + Duration::from_secs(9));
         assert_eq!(clock.last_reading(), origin + Duration::from_secs(9));
+    }
+
+    #[test]
+    fn the_rounding_of_a_pause_is_given_back_on_resume() {
+        let origin = Instant::real_now();
+        let mut clock = Clock::new(origin, false);
+        clock.pause();
+        let frozen = clock.now();
+        // An hour of rounding: the resumed clock stands still until the real clock has made it up.
+        clock.round_up(frozen + Duration::from_secs(3600));
+        assert_eq!(clock.now(), frozen + Duration::from_secs(3600));
+        clock.resume();
+        assert_eq!(clock.now(), frozen + Duration::from_secs(3600));
+        assert!(clock.now() <= Instant::real_now() + Duration::from_secs(3600));
+        // A jump is not rounding: it is kept.
+        clock.pause();
+        clock.jump_by(Duration::from_secs(60), Instant::jump_ceiling());
+        clock.resume();
+        let now = clock.now();
+        assert!(now >= frozen + Duration::from_secs(3660));
+        assert!(now < frozen + Duration::from_secs(3661));
     }
 
     #[test]
