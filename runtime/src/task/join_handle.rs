@@ -1,7 +1,7 @@
 //! The handle to a spawned task's result.
 
 use super::join_error::JoinError;
-use super::raw::{header, Header};
+use super::raw::{forget_join_waker, header, Header};
 use super::state::COMPLETE;
 use super::task_ref::TaskRef;
 use std::fmt;
@@ -94,6 +94,9 @@ impl<T> Drop for JoinHandle<T> {
         if self.header().state.unset_join_interest().is_err() {
             // SAFETY: the task is complete and this handle still had join interest, so it owns the output.
             unsafe { (self.header().vtable.drop_output)(self.ptr) };
+        } else {
+            // SAFETY: interest was given up before completion, so the waker slot is this handle's.
+            unsafe { forget_join_waker(self.ptr) };
         }
         // SAFETY: releases the handle's own reference.
         drop(unsafe { TaskRef::from_raw(self.ptr) });

@@ -234,11 +234,14 @@ unsafe fn complete<F: Future>(
         // SAFETY: nobody will read the output, so the loop still owns the stage.
         quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
     } else if snapshot.has(JOIN_WAKER) {
-        // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from touching the slot.
-        let waker = unsafe { &*header.join_waker.get() };
+        // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from touching the slot, so
+        // the slot is the loop's for good. The waker is taken out, not woken in place: left there, it would
+        // live as long as the cell, and a task that awaited its own handle would keep itself alive.
+        let waker = unsafe { (*header.join_waker.get()).take() };
         if let Some(waker) = waker {
-            // A panic in a foreign waker must not unwind out of a completion half done.
-            quietly(|| waker.wake_by_ref());
+            // A panic in a foreign waker must not unwind out of a completion half done. The task list's
+            // reference is still counted (`Kept`), so a waker of this very task cannot free it here.
+            quietly(|| waker.wake());
         }
     }
     list
@@ -362,9 +365,30 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
 }
 
+/// Join handle, after `unset_join_interest` succeeded: drops the waker its polls left in the slot, so that
+/// a detached task does not keep it (and what it owns: the task that polled, maybe this very task) alive.
+///
+/// # Safety
+/// Called by the join handle only, with `ptr` live, after its `unset_join_interest` returned `Ok`: with
+/// `JOIN_INTEREST` and `JOIN_WAKER` clear the loop never looks at the slot again, so it is the handle's.
+pub(super) unsafe fn forget_join_waker(ptr: NonNull<Header>) {
+    // SAFETY: live per the caller; the slot is the handle's, as above.
+    let waker = unsafe { (*header(ptr).join_waker.get()).take() };
+    // A foreign waker's destructor may panic; the handle must still release its reference.
+    quietly(|| drop(waker));
+}
+
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone, so the header is still live but about to go.
-    let shared = unsafe { header(ptr) }.shared();
+    let header = unsafe { header(ptr) };
+    let shared = header.shared();
+    // The join waker is the one part of the cell whose destructor may run foreign code (the future is gone
+    // and the output was taken or dropped): drop it apart, so that a panic there neither unwinds out of the
+    // loop (a shutdown cut short would leave other tasks' futures to be dropped on other threads) nor skips
+    // the release below.
+    // SAFETY: no reference is left, so nothing else can reach the slot.
+    let waker = unsafe { (*header.join_waker.get()).take() };
+    quietly(|| drop(waker));
     // SAFETY: the last reference is gone; the cell came from `Box::leak` in `allocate` with this `F`.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
     // SAFETY: the task was just freed; its claim is given up once, here.

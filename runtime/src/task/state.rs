@@ -19,8 +19,10 @@
 //! - `COMPLETE`: the future is gone and the stage holds the result (or nothing, once taken). Never cleared.
 //! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it takes the entry.
 //! - `JOIN_INTEREST`: a `JoinHandle` exists. Whoever clears it or sets `COMPLETE` second drops the output.
-//! - `JOIN_WAKER`: the join waker slot is filled and belongs to the runtime, which may read it on completion.
-//!   The `JoinHandle` writes the slot only while this bit is clear and the task is not complete.
+//! - `JOIN_WAKER`: the join waker slot is filled and belongs to the runtime, which takes the waker out and
+//!   wakes it on completion. The `JoinHandle` writes the slot only while this bit is clear and the task is
+//!   not complete, and empties it when it is dropped before completion: no waker outlives its use, so a
+//!   task that awaited its own handle cannot keep itself alive.
 //!
 //! A wake from another thread costs one atomic operation (setting `SCHEDULED`) and draining its entry one
 //! (clearing it). Every transition is one compare-and-swap loop, so any thread may race any other on
