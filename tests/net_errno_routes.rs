@@ -12,6 +12,16 @@
 //! 10.12.0.1        none                     ENETUNREACH   Unreachable (retry)
 //! ```
 //!
+//!
+//! Two more in the same namespace, where only the caller's socket or the
+//! host's settings are at fault:
+//! - a socket the caller bound to 127.0.0.1, dialling 10.1.0.2 through a
+//!   veth that is up: `EINVAL`, given up as `Other`, not taken for a
+//!   `blackhole` route;
+//! - with `net.ipv6.bindv6only` = 1, a peer on 127.0.0.1 written as
+//!   `[::ffff:127.0.0.1]`: reached, dialled as IPv4 (an IPv6 socket would
+//!   answer `ENETUNREACH`).
+//!
 //! Needs `unshare` (util-linux) and `ip` (iproute2); without them the test
 //! fails, naming what is missing, rather than skipping in silence.
 
@@ -96,7 +106,39 @@ fn check_routes() {
             assert_eq!(err.addr(), addr);
         }
     });
+    check_loopback_bound_socket();
+    check_mapped_peer_with_bindv6only();
     println!("{MARKER} {}", CASES.len());
+}
+
+/// A loopback source can reach no peer through another interface; the route itself is fine.
+fn check_loopback_bound_socket() {
+    ip("link add veth0 type veth peer name veth1");
+    ip("addr add 10.1.0.1/24 dev veth0");
+    ip("link set veth0 up");
+    mudu::block_on(async {
+        let socket = mudu::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let err = socket
+            .connect("10.1.0.2:80".parse().unwrap())
+            .await
+            .unwrap_err();
+        assert_eq!(err.io_error().raw_os_error(), Some(libc::EINVAL), "{err}");
+        assert_eq!(err.kind(), ConnectErrorKind::Other, "{err}");
+        assert!(!err.is_retryable());
+    });
+}
+
+/// New IPv6 sockets are v6-only here, so only an IPv4 socket reaches the mapped form of an IPv4 peer.
+fn check_mapped_peer_with_bindv6only() {
+    std::fs::write("/proc/sys/net/ipv6/bindv6only", "1").unwrap();
+    mudu::block_on(async {
+        let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mapped: SocketAddr = format!("[::ffff:127.0.0.1]:{port}").parse().unwrap();
+        let stream = TcpStream::connect(mapped).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), listener.local_addr().unwrap());
+    });
 }
 
 fn require_tool(name: &str, probe: &[&str]) {

@@ -81,7 +81,8 @@ pub enum ConnectErrorKind {
     /// The caller stopped connecting.
     Stopped,
     /// The target is malformed (`"host"` with no port, a bad port, unbalanced brackets) or named no
-    /// address at all. No attempt was made.
+    /// address at all, and no attempt was made; or it is an IPv6 link-local address without a scope
+    /// id (`[fe80::1]:80`), which the attempt's `connect()` refused with `EINVAL`.
     InvalidAddress,
     /// The host name could not be resolved (the resolver failed, or answered "try again"). No attempt
     /// was made; a later lookup may succeed.

@@ -56,11 +56,10 @@ use mudu_timer::time::{self, Instant};
 use socket2::Socket;
 
 use crate::broadcast::{Broadcast, Subscription};
-use crate::connect::classify;
 use crate::log::log;
 use crate::signals::Signals;
-use crate::tcp::connect_addr;
-use crate::{Backoff, ConnectError, ConnectErrorKind, TcpSocket, TcpStream};
+use crate::tcp::{connect_addr, setup_error};
+use crate::{Backoff, ConnectError, TcpSocket, TcpStream};
 use handle::{RESTART, STOP};
 
 /// Makes each attempt's socket (see [`Connector::socket`]).
@@ -126,7 +125,7 @@ impl Connector {
 
     /// A time limit for each attempt on the runtime's clock; an attempt
     /// past it fails with the retryable
-    /// [`TimedOut`](ConnectErrorKind::TimedOut).
+    /// [`TimedOut`](crate::ConnectErrorKind::TimedOut).
     pub fn connect_timeout(mut self, timeout: Duration) -> Connector {
         self.connect_timeout = Some(timeout);
         self
@@ -179,7 +178,7 @@ impl Connector {
     /// - the first fatal error (permission, address family, ...);
     /// - the last error when the backoff's attempts limit or deadline ends
     ///   the retries;
-    /// - kind [`Stopped`](ConnectErrorKind::Stopped) after
+    /// - kind [`Stopped`](crate::ConnectErrorKind::Stopped) after
     ///   [`ConnectorHandle::stop`], with the number of the last attempt.
     ///
     /// # Cancellation
@@ -321,16 +320,6 @@ async fn one_attempt(
             Err(_elapsed) => Err(ConnectError::timed_out(addr, attempt)),
         },
     }
-}
-
-/// A failure to prepare the socket, by the errno table where it has an
-/// errno (a bind to a port in use retries), else `Other`.
-fn setup_error(addr: SocketAddr, attempt: u32, error: io::Error) -> ConnectError {
-    let kind = error
-        .raw_os_error()
-        .and_then(|errno| classify(errno).kind())
-        .unwrap_or(ConnectErrorKind::Other);
-    ConnectError::new(addr, attempt, kind, error)
 }
 
 impl fmt::Debug for Connector {

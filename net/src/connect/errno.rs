@@ -36,13 +36,15 @@
 //!   same kind of passing condition.
 //! - `EINVAL`: on Linux a `blackhole` route makes `connect()` fail with
 //!   `EINVAL`. The address and its length are always well formed here (they
-//!   come from a `SocketAddr`, and an IPv4 address given for a caller's
-//!   dual-stack IPv6 socket is dialled in its IPv4-mapped form, while a
+//!   come from a `SocketAddr`; an IPv4 peer is dialled on an IPv4 socket, or
+//!   in its IPv4-mapped form on a caller's dual-stack IPv6 socket, and a
 //!   v6-only socket fails with `EAFNOSUPPORT` before `connect()`), so
-//!   `EINVAL` speaks about the route, and routes
-//!   change (a failover, a VPN coming up). One `EINVAL` that cannot heal is an
-//!   IPv6 link-local address without a scope id; the retry loop's attempts
-//!   limit or deadline bounds that case.
+//!   `EINVAL` speaks about the route, and routes change (a failover, a VPN
+//!   coming up). Two `EINVAL`s that no route mends are told apart by the
+//!   attempt, which knows the socket and the target, and given up: an IPv6
+//!   link-local target without a scope id (`InvalidAddress`), and a socket
+//!   the caller bound to a loopback address dialling a peer that is not one
+//!   (`Other`).
 //! - `ETIMEDOUT`: the kernel gave up retransmitting the SYN: the host is down
 //!   or packets are dropped on the way; both may pass.
 //! - `ECONNRESET` during the handshake: the peer answered with a reset, as a
@@ -54,6 +56,24 @@
 //!   back as connections close. Giving up would leave a reconnecting client
 //!   dead after a burst that filled the process's descriptor table. (muduo
 //!   aborts the process when it cannot create the socket.)
+//!
+//! Errors *before* `connect()` (making the socket, a caller's `bind` in a
+//! socket factory, setting options, registering with the loop) follow a
+//! shorter table, [`classify_setup`]: only a want of resources or of a local
+//! address may pass, and everything else, `EINVAL` first, is the caller's
+//! mistake, which no retry mends.
+//!
+//! ```text
+//! errno                        disposition  kind
+//! ---------------------------  -----------  -----------------
+//! EMFILE, ENFILE, ENOBUFS,     Retry        OutOfResources
+//!   ENOMEM, ENOSPC
+//! EADDRINUSE                   Retry        AddrInUse
+//! EADDRNOTAVAIL                Retry        AddrNotAvailable
+//! EACCES, EPERM                Fatal        PermissionDenied
+//! EAFNOSUPPORT                 Fatal        UnsupportedFamily
+//! anything else (EINVAL, ...)  Fatal        Other
+//! ```
 //!
 //! Rules: a `Retry` always carries a kind for which
 //! [`ConnectErrorKind::is_retryable`] is true and a `Fatal` one for which it is
@@ -126,11 +146,36 @@ pub fn classify(errno: i32) -> Disposition {
     }
 }
 
+/// Classifies an errno from the steps before `connect()` (socket, bind, options, registration) by the
+/// module's second table.
+pub(crate) fn classify_setup(errno: i32) -> Disposition {
+    use ConnectErrorKind as K;
+    use Disposition::{Fatal, Retry};
+    match errno {
+        libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM | libc::ENOSPC => {
+            Retry(K::OutOfResources)
+        }
+        libc::EADDRINUSE => Retry(K::AddrInUse),
+        libc::EADDRNOTAVAIL => Retry(K::AddrNotAvailable),
+        libc::EACCES | libc::EPERM => Fatal(K::PermissionDenied),
+        libc::EAFNOSUPPORT => Fatal(K::UnsupportedFamily),
+        _ => Fatal(K::Other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use ConnectErrorKind as K;
     use Disposition::{Connecting, Fatal, Retry};
+
+    const OUT_OF_RESOURCES: [i32; 5] = [
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOBUFS,
+        libc::ENOMEM,
+        libc::ENOSPC,
+    ];
 
     #[test]
     fn connecting_errnos() {
@@ -157,13 +202,7 @@ mod tests {
         assert_eq!(classify(libc::EINVAL), Retry(K::Unreachable));
         assert_eq!(classify(libc::ETIMEDOUT), Retry(K::TimedOut));
         assert_eq!(classify(libc::ECONNRESET), Retry(K::Refused));
-        for errno in [
-            libc::EMFILE,
-            libc::ENFILE,
-            libc::ENOBUFS,
-            libc::ENOMEM,
-            libc::ENOSPC,
-        ] {
+        for errno in OUT_OF_RESOURCES {
             assert_eq!(classify(errno), Retry(K::OutOfResources), "errno {errno}");
         }
     }
@@ -196,11 +235,43 @@ mod tests {
     #[test]
     fn retry_and_fatal_agree_with_the_kinds() {
         for errno in -5..200 {
-            match classify(errno) {
-                Connecting => {}
-                Retry(kind) => assert!(kind.is_retryable(), "errno {errno}: {kind:?}"),
-                Fatal(kind) => assert!(!kind.is_retryable(), "errno {errno}: {kind:?}"),
+            for disposition in [classify(errno), classify_setup(errno)] {
+                match disposition {
+                    Connecting => {}
+                    Retry(kind) => assert!(kind.is_retryable(), "errno {errno}: {kind:?}"),
+                    Fatal(kind) => assert!(!kind.is_retryable(), "errno {errno}: {kind:?}"),
+                }
             }
+        }
+    }
+
+    #[test]
+    fn setup_errnos() {
+        for errno in OUT_OF_RESOURCES {
+            assert_eq!(
+                classify_setup(errno),
+                Retry(K::OutOfResources),
+                "errno {errno}"
+            );
+        }
+        assert_eq!(classify_setup(libc::EADDRINUSE), Retry(K::AddrInUse));
+        assert_eq!(
+            classify_setup(libc::EADDRNOTAVAIL),
+            Retry(K::AddrNotAvailable)
+        );
+        assert_eq!(classify_setup(libc::EACCES), Fatal(K::PermissionDenied));
+        assert_eq!(
+            classify_setup(libc::EAFNOSUPPORT),
+            Fatal(K::UnsupportedFamily)
+        );
+        // A caller's bind of a link-local address without a scope id: no route mends it.
+        for errno in [
+            libc::EINVAL,
+            libc::ENETUNREACH,
+            libc::ECONNREFUSED,
+            libc::EINPROGRESS,
+        ] {
+            assert_eq!(classify_setup(errno), Fatal(K::Other), "errno {errno}");
         }
     }
 }

@@ -26,7 +26,7 @@
 
 use std::future::poll_fn;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use mudu_runtime::io::IoSource;
@@ -58,14 +58,23 @@ pub(crate) async fn connect_addr(
             let dial = dial_addr(&socket, addr).map_err(setup)?;
             (socket, dial)
         }
-        None => (new_socket(addr).map_err(setup)?, Ok(addr)),
+        None => {
+            // An IPv4 peer written in its IPv4-mapped form is dialled as IPv4: an IPv6 socket would
+            // reach it only where the host leaves new sockets dual-stack (`bindv6only` = 0).
+            let dial = SocketAddr::new(addr.ip().to_canonical(), addr.port());
+            (new_socket(dial).map_err(setup)?, Ok(dial))
+        }
     };
     socket.set_nonblocking(true).map_err(setup)?;
 
     let mut machine = ConnectMachine::new();
-    let errno = match dial.map(|dial| socket.connect(&dial.into())) {
-        Ok(Ok(())) => 0,
-        Ok(Err(e)) => errno_of(&e),
+    let errno = match dial.map(|dial| (dial, socket.connect(&dial.into()))) {
+        Ok((_, Ok(()))) => 0,
+        Ok((dial, Err(e))) if errno_of(&e) == libc::EINVAL => match mistaken(&socket, dial) {
+            Some(kind) => return Err(ConnectError::new(addr, attempt, kind, e)),
+            None => libc::EINVAL,
+        },
+        Ok((_, Err(e))) => errno_of(&e),
         Err(errno) => errno,
     };
     match step(
@@ -109,20 +118,40 @@ pub(crate) async fn connect_addr(
 /// a socket cannot reach `addr` at all: `EAFNOSUPPORT`, which the table takes for the caller's error.
 /// An IPv4 socket and an IPv6 address need nothing here: the kernel already answers
 /// `EAFNOSUPPORT`.
+///
+/// An IPv4 peer written in its IPv4-mapped IPv6 form is the same peer: dialled as IPv4 on an IPv4
+/// socket, and failed with `EAFNOSUPPORT` on a v6-only one (the kernel's `ENETUNREACH` would pass for
+/// a missing route).
 fn dial_addr(socket: &Socket, addr: SocketAddr) -> io::Result<Result<SocketAddr, i32>> {
-    let SocketAddr::V4(v4) = addr else {
-        return Ok(Ok(addr));
+    let v4 = match addr.ip().to_canonical() {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(_) => return Ok(Ok(addr)),
     };
     if socket.domain()? != Domain::IPV6 {
-        return Ok(Ok(addr));
+        return Ok(Ok(SocketAddr::new(v4.into(), addr.port())));
     }
     if socket.only_v6()? {
         return Ok(Err(libc::EAFNOSUPPORT));
     }
-    Ok(Ok(SocketAddr::new(
-        v4.ip().to_ipv6_mapped().into(),
-        v4.port(),
-    )))
+    Ok(Ok(SocketAddr::new(v4.to_ipv6_mapped().into(), addr.port())))
+}
+
+/// The kind of an `EINVAL` from `connect()` that no route mends, or `None` when it may be a route's
+/// (a `blackhole`; see the errno table):
+/// - an IPv6 link-local target without a scope id, on a socket bound to no interface:
+///   `InvalidAddress`;
+/// - a socket bound to a loopback address, dialling a peer that is not one: `Other`.
+fn mistaken(socket: &Socket, dial: SocketAddr) -> Option<ConnectErrorKind> {
+    if let SocketAddr::V6(v6) = dial {
+        // fe80::/10, the unicast link-local prefix.
+        let link_local = v6.ip().segments()[0] & 0xffc0 == 0xfe80;
+        if link_local && v6.scope_id() == 0 {
+            return Some(ConnectErrorKind::InvalidAddress);
+        }
+    }
+    let local = socket.local_addr().ok()?.as_socket()?;
+    let loopback_only = local.ip().to_canonical().is_loopback();
+    (loopback_only && !dial.ip().to_canonical().is_loopback()).then_some(ConnectErrorKind::Other)
 }
 
 /// A non-blocking, close-on-exec TCP socket of `addr`'s family.
@@ -172,13 +201,13 @@ fn close_failed(sock: &Socket, failure: Failure, addr: SocketAddr, attempt: u32)
     failure.into_error(addr, attempt)
 }
 
-/// An error before the handshake could be judged (no socket, no loop, a
-/// failed `getsockname`): classified by the errno table where it has an
-/// errno, else `Other`.
-fn setup_error(addr: SocketAddr, attempt: u32, error: io::Error) -> ConnectError {
+/// An error before the handshake could be judged (no socket, a caller's
+/// `bind` that failed, no loop, a failed `getsockname`): classified by the
+/// setup table where it has an errno, else `Other`.
+pub(crate) fn setup_error(addr: SocketAddr, attempt: u32, error: io::Error) -> ConnectError {
     let kind = error
         .raw_os_error()
-        .and_then(|errno| crate::connect::classify(errno).kind())
+        .and_then(|errno| crate::connect::errno::classify_setup(errno).kind())
         .unwrap_or(ConnectErrorKind::Other);
     ConnectError::new(addr, attempt, kind, error)
 }

@@ -31,7 +31,7 @@ mod stream_poll;
 
 /// One connect attempt to one address: what `TcpStream::connect`,
 /// `TcpSocket::connect` and any multi-address policy build on.
-pub(crate) use attempt::connect_addr;
+pub(crate) use attempt::{connect_addr, setup_error};
 use connect_target::connect_target;
 pub use incoming::Incoming;
 pub use listener::{TcpListener, ACCEPT_BACKOFF, DEFAULT_BACKLOG};
