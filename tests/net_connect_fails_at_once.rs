@@ -1,10 +1,14 @@
 //! Attempts that fail inside `connect()` itself, with no wait on the loop.
 //! Where the caller's own socket or target is at fault, no retry mends it:
 //! the attempt gives up at once instead of passing for a route that may come
-//! back.
+//! back. Where the failure is retried, a retry loop with no delay still lets
+//! its loop run other tasks.
+
+mod util;
 
 use mudu::net::{Backoff, ConnectErrorKind, Connector, TcpListener, TcpSocket, TcpStream};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 fn mapped(addr: SocketAddr) -> SocketAddr {
     let SocketAddr::V4(v4) = addr else {
@@ -98,4 +102,24 @@ fn the_mapped_form_of_an_ipv4_peer_is_reached_on_any_socket_that_can() {
         let dual = v6.connect(mapped(addr)).await.unwrap();
         assert_eq!(dual.peer_addr().unwrap().ip().to_canonical(), addr.ip());
     });
+}
+
+/// Every attempt fails before its socket reaches the loop (here the factory is out of descriptors, a
+/// retried failure), so no attempt waits for the loop, and a zero delay is over at its first poll.
+#[test]
+fn a_retry_loop_with_no_delay_still_lets_its_loop_run() {
+    let (kind, attempts) = util::finishes("connect() with zero retry delays", 20, || {
+        let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
+        rt.block_on(async {
+            let mut connector = Connector::new("127.0.0.1:9".parse().unwrap())
+                .backoff(Backoff::default().initial_delay(Duration::ZERO))
+                .socket(|| Err(std::io::Error::from_raw_os_error(libc::EMFILE)));
+            let handle = connector.handle();
+            // Runs as soon as the loop gets control back from `connect()`.
+            mudu::spawn(async move { handle.stop() });
+            let err = connector.connect().await.unwrap_err();
+            (err.kind(), err.attempt())
+        })
+    });
+    assert_eq!((kind, attempts), (ConnectErrorKind::Stopped, 1));
 }

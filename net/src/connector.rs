@@ -242,7 +242,11 @@ impl Connector {
             };
             log!(info, "{event}");
             self.publish(event);
-            match self.signals.until(STOP | RESTART, time::sleep(delay)).await {
+            match self
+                .signals
+                .until(STOP | RESTART, wait_to_retry(delay))
+                .await
+            {
                 Ok(()) => {}
                 Err(raised) if raised & STOP != 0 => return Err(self.stopped(attempt)),
                 Err(_restart) => {
@@ -303,6 +307,17 @@ impl Connector {
             .map_err(|e| setup_error(addr, attempt, e))?;
         Ok(Some(Socket::from(fd)))
     }
+}
+
+/// The pause before the next attempt: `delay`, and one turn of the loop
+/// in any case. A delay too short to wait for (zero, or below the clock's
+/// microsecond) is over at the first poll, and attempts that fail inside
+/// `connect()` itself (a `blackhole` route) never wait for the loop: without
+/// the turn, such a retry loop would never let its loop run another task,
+/// not even the one that would stop it.
+async fn wait_to_retry(delay: Duration) {
+    time::sleep(delay).await;
+    mudu_runtime::task::yield_now().await;
 }
 
 /// One attempt, within `limit` if there is one.
