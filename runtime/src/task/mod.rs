@@ -2,8 +2,9 @@
 //!
 //! A task is one heap cell (raw.rs) shared by counted references (its loop's task list, wakers and the
 //! join handle) and pointed at by queue entries (entry.rs), which hold no reference of their own. The
-//! atomic state word (state.rs) and the loop-local flags (raw.rs) say who may touch what; all unsafe code
-//! of the runtime lives in this module.
+//! atomic state word (state.rs) and the loop-local flags (raw.rs) say who may touch what. All of the
+//! runtime's unsafe code about tasks lives in this module; the rest of it is a thread-local pointer to the
+//! current loop (context.rs) and the `timerfd` calls of the reactor's alarm (reactor/alarm.rs).
 
 pub(crate) mod anchor;
 mod entry;
