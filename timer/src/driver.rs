@@ -1,8 +1,9 @@
 //! The time driver of one event loop: a clock, a timing wheel of wakers, and the loop-facing calls.
 //!
 //! Rules: one `TimeDriver` per event loop, owned by the loop thread through an `Rc` (it is `!Send` and
-//! `!Sync`; the state sits in a `RefCell`, no atomics). Time futures reach it through the thread's
-//! current driver ([`TimeDriver::enter`]). Wakers are never woken, cloned or dropped while the state
+//! `!Sync`; the state sits in a `RefCell`). Time futures reach it through the thread's current driver
+//! ([`TimeDriver::enter`]). The one part other threads reach is its queue of keys of timers cancelled
+//! from away (`remote.rs`), which the loop drains at every turn. Wakers are never woken, cloned or dropped while the state
 //! is borrowed, so a waker may run any code, including code that reads the clock or drops a `Sleep`.
 //!
 //! One wheel tick is one microsecond of the driver's clock, counted from the instant the driver was
@@ -34,19 +35,23 @@
 mod clock;
 mod context;
 mod next_wake;
+mod remote;
 mod wake_rest;
 
 pub use context::EnterGuard;
 pub(crate) use context::{current, expect_current, with_current, NO_DRIVER};
 pub use next_wake::NextWake;
+pub(crate) use remote::send as send_cancel;
 
 use crate::time::Instant;
 use crate::{TimerKey, Wheel};
 use clock::Clock;
+use remote::{OwnedBlocks, Remote};
 use std::cell::RefCell;
 use std::fmt;
 use std::mem;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Poll, Waker};
 use std::time::Duration;
 use wake_rest::WakeRest;
@@ -87,6 +92,8 @@ pub struct TimeDriver {
     /// The last tick whose instant an `Instant` can hold: the clock never gets past it, so a later
     /// deadline never comes.
     last_tick: u64,
+    /// Keys of this driver's timers sent from away (`remote.rs`).
+    remote: Arc<Remote>,
     state: RefCell<State>,
 }
 
@@ -95,6 +102,8 @@ struct State {
     wheel: Wheel<Waker>,
     /// Reused buffer for the wakers of one `process`, so firing does not allocate once warm.
     fired: Vec<Waker>,
+    /// The generation blocks of this driver's keys.
+    blocks: OwnedBlocks,
 }
 
 impl TimeDriver {
@@ -102,13 +111,18 @@ impl TimeDriver {
     /// instant.
     pub fn new(start_paused: bool) -> TimeDriver {
         let origin = Instant::real_now();
+        let remote = Arc::new(Remote::default());
+        let wheel = Wheel::new();
+        let blocks = OwnedBlocks::new(wheel.generation_block(), &remote);
         TimeDriver {
             origin,
             last_tick: Instant::LAST.nanos_since(origin) / NANOS_PER_TICK,
+            remote,
             state: RefCell::new(State {
                 clock: Clock::new(origin, start_paused),
-                wheel: Wheel::new(),
+                wheel,
                 fired: Vec::new(),
+                blocks,
             }),
         }
     }
@@ -140,12 +154,35 @@ impl TimeDriver {
     /// True when at least one timer is pending.
     #[inline]
     pub fn has_timers(&self) -> bool {
+        self.settle_remote();
         !self.state.borrow().wheel.is_empty()
     }
 
     /// How many timers are pending.
     pub fn pending_timers(&self) -> usize {
+        self.settle_remote();
         self.state.borrow().wheel.len()
+    }
+
+    /// Removes the timers whose keys were sent from away (`remote.rs`). Every turn of the loop passes
+    /// here (through `has_timers`), and costs one load when nothing was sent.
+    #[inline]
+    fn settle_remote(&self) {
+        if self.remote.has_keys() {
+            self.cancel_sent();
+        }
+    }
+
+    fn cancel_sent(&self) {
+        let keys = self.remote.take();
+        let mut state = self.state.borrow_mut();
+        let removed: Vec<Waker> = keys
+            .into_iter()
+            .filter_map(|key| state.wheel.cancel(key))
+            .collect();
+        drop(state);
+        // Dropped with no borrow held: a waker's drop may run any code.
+        drop(removed);
     }
 
     /// When the loop must next wake for its timers, on the real clock.
@@ -206,6 +243,7 @@ impl TimeDriver {
     /// Paused clock only: jumps the virtual clock to the earliest pending deadline and fires what is
     /// due then. Returns false, and does nothing, when the clock runs or no timer is pending.
     pub fn advance_to_next(&self) -> bool {
+        self.settle_remote();
         let mut state = self.state.borrow_mut();
         if !state.clock.is_paused() || state.wheel.is_empty() {
             return false;
@@ -316,13 +354,13 @@ impl TimeDriver {
                 let now = self.tick_floor(state.clock.last_reading());
                 state.wheel.advance(now, &mut Vec::new());
             }
-            *key = Some(state.wheel.insert(tick, fresh));
+            *key = Some(self.insert(&mut state, tick, fresh));
             return Poll::Pending;
         };
         let mut state = self.state.borrow_mut();
         if state.clock.last_reading() >= deadline {
             *key = None;
-            let stale = state.wheel.cancel(registered);
+            let stale = take_entry(&mut state, registered);
             drop(state);
             drop(stale);
             return Poll::Ready(());
@@ -340,11 +378,15 @@ impl TimeDriver {
         let replaced = match state.wheel.get_mut(registered) {
             Some(stored) => Some(mem::replace(stored, fresh)),
             None => {
-                // Gone without being due (a reset made away from this driver): register anew, unless
-                // the deadline is past the clock's range.
+                // Gone without being due (a reset made away from this driver), or registered with
+                // another driver, which is told to drop its entry: register anew, unless the deadline
+                // is past the clock's range.
+                if !state.blocks.owns(registered) {
+                    remote::send(registered);
+                }
                 let tick = self.tick_ceil(deadline);
                 if self.can_reach(tick) {
-                    *key = Some(state.wheel.insert(tick, fresh));
+                    *key = Some(self.insert(&mut state, tick, fresh));
                     None
                 } else {
                     *key = None;
@@ -360,19 +402,32 @@ impl TimeDriver {
     /// Takes the timer named by `key` out of the wheel, if it is still pending, and returns its waker for
     /// the caller to drop once no borrow is held.
     pub(crate) fn cancel(&self, key: TimerKey) -> Option<Waker> {
-        self.state.borrow_mut().wheel.cancel(key)
+        take_entry(&mut self.state.borrow_mut(), key)
     }
 
     /// Moves the pending timer named by `key` to `deadline`; false if it is gone, or taken out because
     /// `deadline` is past the clock's range (it never comes; the next poll takes no entry).
     pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
         let tick = self.tick_ceil(deadline);
+        let mut state = self.state.borrow_mut();
         if !self.can_reach(tick) {
-            let removed = self.state.borrow_mut().wheel.cancel(key);
+            let removed = take_entry(&mut state, key);
+            drop(state);
             drop(removed);
             return false;
         }
-        self.state.borrow_mut().wheel.reset(key, tick)
+        let moved = state.wheel.reset(key, tick);
+        if !moved && !state.blocks.owns(key) {
+            remote::send(key);
+        }
+        moved
+    }
+
+    /// Inserts a timer, and notes the generation block of its key.
+    fn insert(&self, state: &mut State, tick: u64, waker: Waker) -> TimerKey {
+        let key = state.wheel.insert(tick, waker);
+        state.blocks.note(key, &self.remote);
+        key
     }
 
     /// Moves the paused clock without firing anything, to test what a poll sees before `process`.
@@ -429,6 +484,15 @@ impl TimeDriver {
         self.origin
             .checked_add_nanos(tick.checked_mul(NANOS_PER_TICK)?)
     }
+}
+
+/// Takes the timer named by `key` out of the wheel; a key of another driver's wheel is sent to it.
+fn take_entry(state: &mut State, key: TimerKey) -> Option<Waker> {
+    let taken = state.wheel.cancel(key);
+    if taken.is_none() && !state.blocks.owns(key) {
+        remote::send(key);
+    }
+    taken
 }
 
 impl fmt::Debug for TimeDriver {

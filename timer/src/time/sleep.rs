@@ -5,9 +5,14 @@
 //! would wake the same task leaves it alone, another waker replaces it in place (no re-insertion).
 //! Dropping or finishing a `Sleep` removes its entry at once. A poll compares the deadline with the
 //! clock's latest reading instead of reading the clock again; a deadline passed since that reading
-//! fires at the loop's next `process`. A `Sleep` is polled, reset and dropped
-//! on the loop thread of the driver it registered with; it is `Send` so that it can sit inside
-//! futures handed to another loop before their first poll.
+//! fires at the loop's next `process`.
+//!
+//! A `Sleep` is `Send`: it may sit inside futures handed to another loop, and be dropped anywhere.
+//! Keys are unique across the process, so a key never names another driver's timer. Dropped on a
+//! thread other than its driver's loop, or reset or polled under another loop's driver, a registered
+//! `Sleep` sends its key to the driver that holds the entry, which removes it at its loop's next turn;
+//! a poll then registers anew with the current driver. The deadline is an instant of the clock that
+//! made it: loops on the real clock share one, while a loop whose clock has been paused keeps its own.
 //!
 //! ```text
 //!   Sleep (16 bytes)                        wheel entry (40 bytes)
@@ -90,7 +95,11 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 ///
 /// `Sleep` is `Unpin`, so it can be polled in place (`&mut sleep`) and re-armed with
 /// [`reset`](Sleep::reset) without being pinned or re-created. Dropping a pending `Sleep` removes its
-/// timer from the wheel at once.
+/// timer from the wheel at once; dropped on another thread, at its loop's next turn.
+///
+/// Its deadline is an instant of the clock of the loop that made it. Loops on the real clock share
+/// that clock, so a `Sleep` may be made on one and awaited on another; a loop whose clock has been
+/// paused keeps a clock of its own, whose instants mean nothing on other loops.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     deadline: Instant,
@@ -143,7 +152,13 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         if let Some(key) = self.key {
-            let moved = driver::current().is_some_and(|driver| driver.reschedule(key, deadline));
+            let moved = match driver::current() {
+                Some(driver) => driver.reschedule(key, deadline),
+                None => {
+                    driver::send_cancel(key);
+                    false
+                }
+            };
             if !moved {
                 // Away from its driver the old entry cannot be moved; the next poll registers anew.
                 self.key = None;
@@ -164,10 +179,13 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            // Without a current driver (the runtime is gone) there is no wheel left to clean. The waker
-            // taken out of the wheel is dropped after the driver is let go: dropping it may run any code.
-            let removed = driver::with_current(|driver| driver.cancel(key));
-            drop(removed);
+            // Without a current driver (another thread), the key goes to the driver that holds the
+            // entry, if it is still there. The waker taken out of the wheel is dropped after the
+            // driver is let go: dropping it may run any code.
+            match driver::with_current(|driver| driver.cancel(key)) {
+                Some(removed) => drop(removed),
+                None => driver::send_cancel(key),
+            }
         }
     }
 }
