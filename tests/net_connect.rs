@@ -231,6 +231,23 @@ fn connect_timeout_too_long_to_represent_means_no_deadline() {
 }
 
 #[test]
+fn a_zero_connect_timeout_names_the_address_it_never_tried() {
+    mudu::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let err = TcpStream::connect_timeout(addr, Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ConnectErrorKind::TimedOut);
+        assert_eq!((err.addr(), err.attempt()), (addr, 0), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!("connect to {addr} failed before any attempt: connect attempt timed out")
+        );
+    });
+}
+
+#[test]
 fn a_dual_stack_socket_reaches_an_ipv4_peer_through_its_mapped_address() {
     mudu::block_on(async {
         let Ok(socket) = TcpSocket::new_v6() else {

@@ -217,7 +217,9 @@ impl ConnectError {
         Self::new(unspecified, 0, kind, error)
     }
 
-    /// The address the attempt tried to reach (`0.0.0.0:0` when resolution failed before any attempt).
+    /// The address the attempt tried to reach: with [`attempt`](Self::attempt) 0, the first address the
+    /// target named when a deadline ended before any attempt started, or `0.0.0.0:0` when resolution
+    /// failed or had not finished by then.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -278,8 +280,10 @@ impl ConnectError {
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.attempt == 0 {
+        if self.attempt == 0 && self.addr.ip().is_unspecified() {
             f.write_str("connect failed before any attempt: ")?;
+        } else if self.attempt == 0 {
+            write!(f, "connect to {} failed before any attempt: ", self.addr)?;
         } else {
             write!(
                 f,

@@ -28,6 +28,8 @@ pub(crate) async fn connect_target<A: ToSocketAddrs + ?Sized>(
         },
     };
     let addrs = resolved.map_err(ConnectError::resolution)?;
+    // A deadline that ends before any attempt starts reports the first address the target named.
+    let first = addrs.first().copied().unwrap_or(unspecified);
     if let ([addr], None) = (addrs.as_slice(), deadline) {
         // The common case needs no race and no timer.
         return connect_addr(*addr, None, 1).await;
@@ -43,7 +45,7 @@ pub(crate) async fn connect_target<A: ToSocketAddrs + ?Sized>(
                 "the target resolved to no address",
             )),
             NoWinner::DeadlineElapsed { started, last } => {
-                ConnectError::timed_out(last.unwrap_or(unspecified), started)
+                ConnectError::timed_out(last.unwrap_or(first), started)
             }
         },
     )
