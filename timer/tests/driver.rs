@@ -160,3 +160,24 @@ fn pausing_a_paused_clock_panics() {
 fn pause_outside_a_runtime_panics() {
     time::pause();
 }
+
+/// Pausing and resuming a running clock over and over, twice in a row each time, with no `advance`: a
+/// pause that comes while the resumed clock still stands on its rounded-up reading carries the rest of
+/// the rounding over, so the clock never reads later than the real one.
+#[test]
+fn pausing_right_after_resuming_never_puts_the_clock_ahead() {
+    let driver = Rc::new(TimeDriver::new(false));
+    let _entered = driver.enter();
+    let mut worst = Duration::ZERO;
+    for _ in 0..100_000 {
+        driver.pause();
+        driver.resume();
+        driver.pause();
+        driver.resume();
+        // The loop's clock first: it must read no later than the real clock read after it.
+        let clock = driver.now().into_std();
+        let real = std::time::Instant::now();
+        worst = worst.max(clock.saturating_duration_since(real));
+    }
+    assert_eq!(worst, Duration::ZERO, "the clock got ahead of the real one");
+}

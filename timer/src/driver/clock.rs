@@ -88,8 +88,14 @@ impl Clock {
     /// When it is already paused.
     pub(crate) fn pause(&mut self) {
         assert!(!self.is_paused(), "the mudu clock is already paused");
+        // A clock still standing after a resume has not given back all of its rounding yet: carry the
+        // rest over, or a pause and resume in quick succession would keep it.
+        let owed = match self.mode {
+            Mode::Shifted { real_base, .. } => real_base.nanos_since(Instant::real_now()),
+            Mode::Real | Mode::Paused { .. } => 0,
+        };
         self.now();
-        self.mode = Mode::Paused { rounding: 0 };
+        self.mode = Mode::Paused { rounding: owed };
     }
 
     /// Paused clock only: moves the frozen reading up to `to` (the next whole tick), and remembers
