@@ -22,7 +22,6 @@
 //! indices ([`list`]), so insert and cancel are O(1) and do not allocate once the slab has grown. `advance` costs the
 //! entries it fires plus at most one move per level for each entry it cascades.
 
-pub(crate) mod generations;
 mod key;
 mod level;
 mod list;
@@ -30,11 +29,13 @@ mod slab;
 
 pub use key::TimerKey;
 
-use generations::Generations;
 use level::{level_for, next_span_start, slot_for, Level, LEVELS, SLOTS, SPAN};
 use list::List;
 use slab::{EntrySlab, NIL, NO_LIST};
+use std::collections::hash_map::RandomState;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::num::NonZeroU32;
 
 /// The `list` id of the overflow list; ids below it are `level * 64 + slot`.
 const OVERFLOW: u16 = (LEVELS * SLOTS) as u16;
@@ -70,7 +71,7 @@ pub struct Wheel<T> {
     overflow_min: u64,
     /// The current tick: everything at or before it has fired, except past deadlines inserted since.
     elapsed: u64,
-    generations: Generations,
+    next_generation: NonZeroU32,
     /// Reused by `fire_slot` to order a slot that holds past deadlines.
     order: Vec<(u64, u32)>,
 }
@@ -85,13 +86,16 @@ enum Due {
 impl<T> Wheel<T> {
     /// An empty wheel at tick 0.
     pub fn new() -> Wheel<T> {
+        // Each wheel starts its generations at a different number, so a key that strays to another
+        // wheel (a bug in the caller) is rejected there too rather than matching by accident.
+        let seed = RandomState::new().build_hasher().finish() as u32;
         Wheel {
             slab: EntrySlab::new(),
             levels: [const { Level::new() }; LEVELS],
             overflow: List::EMPTY,
             overflow_min: u64::MAX,
             elapsed: 0,
-            generations: Generations::new(),
+            next_generation: NonZeroU32::new(seed).unwrap_or(NonZeroU32::MIN),
             order: Vec::new(),
         }
     }
@@ -111,11 +115,6 @@ impl<T> Wheel<T> {
         self.elapsed
     }
 
-    /// The block of generations this wheel's next key comes from (see `wheel/generations.rs`).
-    pub(crate) fn generation_block(&self) -> u32 {
-        self.generations.block()
-    }
-
     /// Adds a timer that fires at tick `deadline` and returns its key.
     ///
     /// A deadline at or before [`elapsed`](Wheel::elapsed) fires on the next `advance`.
@@ -123,7 +122,8 @@ impl<T> Wheel<T> {
     /// # Panics
     /// When `u32::MAX - 1` timers are already pending.
     pub fn insert(&mut self, deadline: u64, value: T) -> TimerKey {
-        let generation = self.generations.next();
+        let generation = self.next_generation;
+        self.next_generation = generation.checked_add(1).unwrap_or(NonZeroU32::MIN);
         let index = self.slab.alloc(value, deadline, generation);
         self.place(index);
         TimerKey { index, generation }

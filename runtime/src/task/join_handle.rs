@@ -2,7 +2,7 @@
 
 use super::join_error::JoinError;
 use super::raw::{forget_join_waker, header, Header};
-use super::state::COMPLETE;
+use super::state::{COMPLETE, JOIN_WAKER};
 use super::task_ref::TaskRef;
 use std::fmt;
 use std::future::Future;
@@ -91,12 +91,18 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        if self.header().state.unset_join_interest().is_err() {
-            // SAFETY: the task is complete and this handle still had join interest, so it owns the output.
-            unsafe { (self.header().vtable.drop_output)(self.ptr) };
-        } else {
+        match self.header().state.unset_join_interest() {
             // SAFETY: interest was given up before completion, so the waker slot is this handle's.
-            unsafe { forget_join_waker(self.ptr) };
+            Ok(()) => unsafe { forget_join_waker(self.ptr) },
+            Err(after) => {
+                // SAFETY: the task is complete and this handle still had join interest, so it owns the
+                // output.
+                unsafe { (self.header().vtable.drop_output)(self.ptr) };
+                if !after.has(JOIN_WAKER) {
+                    // SAFETY: the loop is done with the slot (or never had it), so it is this handle's.
+                    unsafe { forget_join_waker(self.ptr) };
+                }
+            }
         }
         // SAFETY: releases the handle's own reference.
         drop(unsafe { TaskRef::from_raw(self.ptr) });

@@ -234,14 +234,24 @@ unsafe fn complete<F: Future>(
         // SAFETY: nobody will read the output, so the loop still owns the stage.
         quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
     } else if snapshot.has(JOIN_WAKER) {
-        // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from touching the slot, so
-        // the slot is the loop's for good. The waker is taken out, not woken in place: left there, it would
-        // live as long as the cell, and a task that awaited its own handle would keep itself alive.
-        let waker = unsafe { (*header.join_waker.get()).take() };
+        // SAFETY: `JOIN_WAKER` is set and `COMPLETE` now blocks the join handle from writing the slot; a
+        // poll of the handle may still be reading it (`will_wake`), so the loop only reads it too.
+        let waker = unsafe { &*header.join_waker.get() };
         if let Some(waker) = waker {
-            // A panic in a foreign waker must not unwind out of a completion half done. The task list's
-            // reference is still counted (`Kept`), so a waker of this very task cannot free it here.
-            quietly(|| waker.wake());
+            // A panic in a foreign waker must not unwind out of a completion half done.
+            quietly(|| waker.wake_by_ref());
+        }
+        if !header
+            .state
+            .unset_join_waker_after_complete()
+            .has(JOIN_INTEREST)
+        {
+            // The handle was dropped meanwhile and left the slot to the loop: nobody else can reach it.
+            // The task list's reference is still counted (`Kept`), so a waker of this very task cannot
+            // free it here.
+            // SAFETY: as just said.
+            let waker = unsafe { (*header.join_waker.get()).take() };
+            quietly(|| drop(waker));
         }
     }
     list
@@ -322,7 +332,7 @@ unsafe fn can_read_output(ptr: NonNull<Header>, waker: &Waker) -> bool {
         return true;
     }
     if snapshot.has(JOIN_WAKER) {
-        // SAFETY: reading while `JOIN_WAKER` is set is allowed to both sides; only the loop reads it then.
+        // SAFETY: reading while `JOIN_WAKER` is set is allowed to both sides; neither writes it then.
         let same = unsafe { &*header.join_waker.get() }
             .as_ref()
             .is_some_and(|w| w.will_wake(waker));
@@ -365,12 +375,13 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
 }
 
-/// Join handle, after `unset_join_interest` succeeded: drops the waker its polls left in the slot, so that
-/// a detached task does not keep it (and what it owns: the task that polled, maybe this very task) alive.
+/// Join handle, when dropped: drops the waker its polls left in the slot, so that the task does not keep
+/// it (and what it owns: the task that polled, maybe this very task) alive.
 ///
 /// # Safety
-/// Called by the join handle only, with `ptr` live, after its `unset_join_interest` returned `Ok`: with
-/// `JOIN_INTEREST` and `JOIN_WAKER` clear the loop never looks at the slot again, so it is the handle's.
+/// Called by the join handle only, with `ptr` live, after its `unset_join_interest` returned `Ok`, or
+/// `Err` with `JOIN_WAKER` clear: either way the loop never looks at the slot again, so it is the
+/// handle's.
 pub(super) unsafe fn forget_join_waker(ptr: NonNull<Header>) {
     // SAFETY: live per the caller; the slot is the handle's, as above.
     let waker = unsafe { (*header(ptr).join_waker.get()).take() };

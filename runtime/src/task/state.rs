@@ -19,10 +19,12 @@
 //! - `COMPLETE`: the future is gone and the stage holds the result (or nothing, once taken). Never cleared.
 //! - `CANCELLED`: `abort()` was called. The loop drops the future the next time it takes the entry.
 //! - `JOIN_INTEREST`: a `JoinHandle` exists. Whoever clears it or sets `COMPLETE` second drops the output.
-//! - `JOIN_WAKER`: the join waker slot is filled and belongs to the runtime, which takes the waker out and
-//!   wakes it on completion. The `JoinHandle` writes the slot only while this bit is clear and the task is
-//!   not complete, and empties it when it is dropped before completion: no waker outlives its use, so a
-//!   task that awaited its own handle cannot keep itself alive.
+//! - `JOIN_WAKER`: the join waker slot is filled and the runtime may read it: on completion it wakes the
+//!   waker in place, then clears the bit, after which the slot is the handle's again (or, if the handle
+//!   is gone by then, the runtime drops the waker). The `JoinHandle` writes the slot only while this bit is
+//!   clear and the task is not complete; a handle dropped before completion empties it, and one dropped
+//!   after completion empties it once the bit is clear. No waker outlives its use, so a task that awaited
+//!   its own handle cannot keep itself alive.
 //!
 //! A wake from another thread costs one atomic operation (setting `SCHEDULED`) and draining its entry one
 //! (clearing it). Every transition is one compare-and-swap loop, so any thread may race any other on
@@ -215,15 +217,26 @@ impl State {
         })
     }
 
-    /// Join handle: drops interest in the output unless the task is complete (`Err`: the caller drops it).
-    pub(super) fn unset_join_interest(&self) -> Result<(), ()> {
+    /// Join handle, when dropped: gives up interest in the output. `Ok` when the task was not complete: the
+    /// loop will drop the output, and the waker slot is the handle's (`JOIN_WAKER` is cleared too). `Err`
+    /// with the new snapshot when it was: the handle drops the output, and the waker slot too unless
+    /// `JOIN_WAKER` is still set (the loop is waking that waker and drops it itself once it sees no
+    /// interest left).
+    pub(super) fn unset_join_interest(&self) -> Result<(), Snapshot> {
         self.update(|s| {
             if s & COMPLETE != 0 {
-                (None, Err(()))
+                let next = s & !JOIN_INTEREST;
+                (Some(next), Err(Snapshot(next)))
             } else {
                 (Some(s & !(JOIN_INTEREST | JOIN_WAKER)), Ok(()))
             }
         })
+    }
+
+    /// Loop thread, after waking the join waker of a complete task: hands the slot back. Returns the
+    /// snapshot before; without `JOIN_INTEREST` in it the handle is gone, and the loop drops the waker.
+    pub(super) fn unset_join_waker_after_complete(&self) -> Snapshot {
+        Snapshot(self.0.fetch_and(!JOIN_WAKER, Ordering::AcqRel))
     }
 
     /// Join handle, after writing the waker slot: hands the slot to the runtime. `Err` when the task completed

@@ -2,8 +2,7 @@
 //!
 //! Rules: a key names a slab index and the generation the entry had when it was inserted. Keys are
 //! `Copy` and may outlive their timer; the wheel compares the generation on every use, so a key whose
-//! timer fired or was cancelled is rejected, even after its slab slot was reused. Generations are
-//! unique across the process (`generations.rs`), so another wheel rejects the key too.
+//! timer fired or was cancelled is rejected, even after its slab slot was reused.
 
 use std::num::NonZeroU32;
 
@@ -11,8 +10,7 @@ use std::num::NonZeroU32;
 ///
 /// A key stays cheap to keep around after its timer is gone: [`Wheel::cancel`](crate::Wheel::cancel)
 /// and the other lookups answer `None` for a fired or cancelled timer and never touch the timer that
-/// reused its slot, and every other wheel rejects it (until 2^32 keys have been made in the process).
-/// `Option<TimerKey>` is as small as `TimerKey` (8 bytes).
+/// reused its slot. `Option<TimerKey>` is as small as `TimerKey` (8 bytes).
 ///
 /// ```
 /// use mudu_timer::Wheel;
@@ -28,11 +26,4 @@ use std::num::NonZeroU32;
 pub struct TimerKey {
     pub(crate) index: u32,
     pub(crate) generation: NonZeroU32,
-}
-
-impl TimerKey {
-    /// The block of generations the key's wheel took its generation from: it names that wheel.
-    pub(crate) fn block(self) -> u32 {
-        super::generations::block_of(self.generation)
-    }
 }
