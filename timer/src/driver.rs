@@ -41,15 +41,16 @@ mod wake_rest;
 pub use context::EnterGuard;
 pub(crate) use context::{current, expect_current, with_current, NO_DRIVER};
 pub use next_wake::NextWake;
-pub(crate) use remote::send as send_cancel;
+pub(crate) use remote::{send as send_cancel, Registration};
 
 use crate::time::Instant;
-use crate::{TimerKey, Wheel};
+use crate::Wheel;
 use clock::Clock;
-use remote::{OwnedBlocks, Remote};
+use remote::Remote;
 use std::cell::RefCell;
 use std::fmt;
 use std::mem;
+use std::num::NonZeroU32;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Poll, Waker};
@@ -92,7 +93,10 @@ pub struct TimeDriver {
     /// The last tick whose instant an `Instant` can hold: the clock never gets past it, so a later
     /// deadline never comes.
     last_tick: u64,
-    /// Keys of this driver's timers sent from away (`remote.rs`).
+    /// This driver's id, unique among live drivers: `remote`'s, kept here too to spare a `Sleep`'s
+    /// every poll and drop the pointer chase.
+    id: NonZeroU32,
+    /// The keys of this driver's timers sent from away (`remote.rs`).
     remote: Arc<Remote>,
     state: RefCell<State>,
 }
@@ -102,8 +106,6 @@ struct State {
     wheel: Wheel<Waker>,
     /// Reused buffer for the wakers of one `process`, so firing does not allocate once warm.
     fired: Vec<Waker>,
-    /// The generation blocks of this driver's keys.
-    blocks: OwnedBlocks,
 }
 
 impl TimeDriver {
@@ -111,18 +113,16 @@ impl TimeDriver {
     /// instant.
     pub fn new(start_paused: bool) -> TimeDriver {
         let origin = Instant::real_now();
-        let remote = Arc::new(Remote::default());
-        let wheel = Wheel::new();
-        let blocks = OwnedBlocks::new(wheel.generation_block(), &remote);
+        let remote = Remote::register();
         TimeDriver {
             origin,
             last_tick: Instant::LAST.nanos_since(origin) / NANOS_PER_TICK,
+            id: remote.id(),
             remote,
             state: RefCell::new(State {
                 clock: Clock::new(origin, start_paused),
-                wheel,
+                wheel: Wheel::new(),
                 fired: Vec::new(),
-                blocks,
             }),
         }
     }
@@ -322,10 +322,19 @@ impl TimeDriver {
     pub(crate) fn poll_deadline(
         &self,
         deadline: Instant,
-        key: &mut Option<TimerKey>,
+        key: &mut Option<Registration>,
         waker: &Waker,
     ) -> Poll<()> {
-        let Some(registered) = *key else {
+        if let Some(elsewhere) = key.filter(|r| r.driver != self.id) {
+            // Registered with another loop's driver: that one is told to drop its entry, and the
+            // sleep registers here.
+            remote::send(elsewhere);
+            *key = None;
+        }
+        let Some(Registration {
+            key: registered, ..
+        }) = *key
+        else {
             // First poll: the common case. The waker is cloned before the state is borrowed (a clone
             // may run any code).
             {
@@ -360,7 +369,7 @@ impl TimeDriver {
         let mut state = self.state.borrow_mut();
         if state.clock.last_reading() >= deadline {
             *key = None;
-            let stale = take_entry(&mut state, registered);
+            let stale = state.wheel.cancel(registered);
             drop(state);
             drop(stale);
             return Poll::Ready(());
@@ -378,12 +387,8 @@ impl TimeDriver {
         let replaced = match state.wheel.get_mut(registered) {
             Some(stored) => Some(mem::replace(stored, fresh)),
             None => {
-                // Gone without being due (a reset made away from this driver), or registered with
-                // another driver, which is told to drop its entry: register anew, unless the deadline
-                // is past the clock's range.
-                if !state.blocks.owns(registered) {
-                    remote::send(registered);
-                }
+                // Gone without being due (a reset made away from this driver): register anew, unless
+                // the deadline is past the clock's range.
                 let tick = self.tick_ceil(deadline);
                 if self.can_reach(tick) {
                     *key = Some(self.insert(&mut state, tick, fresh));
@@ -399,35 +404,42 @@ impl TimeDriver {
         Poll::Pending
     }
 
-    /// Takes the timer named by `key` out of the wheel, if it is still pending, and returns its waker for
-    /// the caller to drop once no borrow is held.
-    pub(crate) fn cancel(&self, key: TimerKey) -> Option<Waker> {
-        take_entry(&mut self.state.borrow_mut(), key)
+    /// Takes the timer of `registration` out of the wheel, if it is still pending, and returns its waker
+    /// for the caller to drop once no borrow is held. A registration with another driver is sent to it.
+    #[inline]
+    pub(crate) fn cancel(&self, registration: Registration) -> Option<Waker> {
+        if registration.driver != self.id {
+            remote::send(registration);
+            return None;
+        }
+        self.state.borrow_mut().wheel.cancel(registration.key)
     }
 
-    /// Moves the pending timer named by `key` to `deadline`; false if it is gone, or taken out because
-    /// `deadline` is past the clock's range (it never comes; the next poll takes no entry).
-    pub(crate) fn reschedule(&self, key: TimerKey, deadline: Instant) -> bool {
+    /// Moves the pending timer of `registration` to `deadline`; false if it is gone, registered with
+    /// another driver (which is told to drop it), or taken out because `deadline` is past the clock's
+    /// range (it never comes; the next poll takes no entry).
+    pub(crate) fn reschedule(&self, registration: Registration, deadline: Instant) -> bool {
+        if registration.driver != self.id {
+            remote::send(registration);
+            return false;
+        }
         let tick = self.tick_ceil(deadline);
         let mut state = self.state.borrow_mut();
         if !self.can_reach(tick) {
-            let removed = take_entry(&mut state, key);
+            let removed = state.wheel.cancel(registration.key);
             drop(state);
             drop(removed);
             return false;
         }
-        let moved = state.wheel.reset(key, tick);
-        if !moved && !state.blocks.owns(key) {
-            remote::send(key);
-        }
-        moved
+        state.wheel.reset(registration.key, tick)
     }
 
-    /// Inserts a timer, and notes the generation block of its key.
-    fn insert(&self, state: &mut State, tick: u64, waker: Waker) -> TimerKey {
-        let key = state.wheel.insert(tick, waker);
-        state.blocks.note(key, &self.remote);
-        key
+    /// Inserts a timer, registered with this driver.
+    fn insert(&self, state: &mut State, tick: u64, waker: Waker) -> Registration {
+        Registration {
+            key: state.wheel.insert(tick, waker),
+            driver: self.id,
+        }
     }
 
     /// Moves the paused clock without firing anything, to test what a poll sees before `process`.
@@ -486,13 +498,10 @@ impl TimeDriver {
     }
 }
 
-/// Takes the timer named by `key` out of the wheel; a key of another driver's wheel is sent to it.
-fn take_entry(state: &mut State, key: TimerKey) -> Option<Waker> {
-    let taken = state.wheel.cancel(key);
-    if taken.is_none() && !state.blocks.owns(key) {
-        remote::send(key);
+impl Drop for TimeDriver {
+    fn drop(&mut self) {
+        self.remote.retire();
     }
-    taken
 }
 
 impl fmt::Debug for TimeDriver {

@@ -74,6 +74,7 @@ impl fmt::Debug for EnterGuard {
 /// Runs `f` with the current driver, if any, without taking a count of its `Rc`: the cheap path for
 /// calls made once per timer. `f` must not run foreign code that could make another driver current
 /// (waker clones and drops belong outside it).
+#[inline]
 pub(crate) fn with_current<R>(f: impl FnOnce(&TimeDriver) -> R) -> Option<R> {
     CURRENT
         .try_with(|current| current.borrow().as_deref().map(f))

@@ -1,44 +1,93 @@
-//! [`Remote`]: timers cancelled away from the driver that holds them.
+//! [`Registration`] and [`Remote`]: a timer's place in one driver's wheel, and the timers cancelled away
+//! from that driver.
 //!
-//! Rules: a `Sleep`'s entry sits in the wheel of the driver that was current at its first pending
-//! poll, and that wheel is touched only on its loop thread. A `Sleep` dropped on another thread, or
-//! reset or polled under another loop's driver, cannot reach the entry; it [`send`]s the key instead.
-//! The key's generation block names the driver that made it ([`claim`] records who took each block),
-//! and that driver's `Remote` queues the key until its loop takes it ([`Remote::take`]), at its next
-//! turn and before it looks for the next timer. Nothing wakes the loop for it: until then the entry
-//! only keeps its waker alive, and a loop that wakes for it finds nothing to fire.
+//! Rules: a `Sleep`'s entry sits in the wheel of the driver that was current at its first pending poll,
+//! and that wheel is touched only on its loop thread. The `Sleep` keeps a [`Registration`]: the entry's
+//! key and the id of that driver, unique in the process. A driver applies a key only when the id is its
+//! own, so a key never reaches another driver's wheel. A `Sleep` dropped on another thread, or reset or
+//! polled under another loop's driver, [`send`]s its registration instead: the registry of live drivers
+//! finds the driver by its id, and that driver's `Remote` queues the key until its loop takes it
+//! ([`Remote::take`]), at its next turn and before it looks for the next timer. Nothing wakes the loop
+//! for it: until then the entry only keeps its waker alive, and a loop that wakes for it finds nothing
+//! to fire.
 //!
-//! Any thread may `send`; only the owning driver takes. Both locks are held for a push or a swap, and
-//! no waker runs under either.
+//! Any thread may `send`; only the owning driver takes. Each lock is held for a lookup, a push or a
+//! swap, and no waker runs under either.
 //!
 //! ```text
-//!   OWNERS[block] --weak--> Remote of the driver that took the block
-//!                            | pending: AtomicBool   (read by the loop at every turn: one load)
-//!                            | keys: Mutex<Vec<TimerKey>>
+//!   OWNERS: id -> weak Remote of that live driver
+//!                   | pending: AtomicBool   (read by the loop at every turn: one load)
+//!                   | keys: Mutex<Vec<TimerKey>>
 //! ```
 
-use crate::wheel::generations::BLOCKS;
 use crate::TimerKey;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 
-/// For each generation block, the driver that took it last.
-static OWNERS: Mutex<Vec<Weak<Remote>>> = Mutex::new(Vec::new());
+/// The live drivers, by id.
+static OWNERS: Mutex<BTreeMap<NonZeroU32, Weak<Remote>>> = Mutex::new(BTreeMap::new());
+
+/// The id the next driver takes.
+static NEXT_ID: AtomicU32 = AtomicU32::new(1);
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Nothing panics under these locks but an allocation failure; the data stays whole either way.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The keys other threads and loops sent to one driver.
-#[derive(Debug, Default)]
+/// A timer's entry in one driver's wheel: 12 bytes, and `Option<Registration>` too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Registration {
+    pub(crate) key: TimerKey,
+    pub(crate) driver: NonZeroU32,
+}
+
+/// The keys other threads and loops sent to one driver, and its id.
+#[derive(Debug)]
 pub(crate) struct Remote {
+    id: NonZeroU32,
     /// Set after a key is queued, cleared by the loop before it takes them.
     pending: AtomicBool,
     keys: Mutex<Vec<TimerKey>>,
 }
 
 impl Remote {
+    /// The queue of a new driver, under an id no live driver has, entered in the registry until
+    /// [`retire`](Remote::retire).
+    pub(crate) fn register() -> Arc<Remote> {
+        let mut owners = lock(&OWNERS);
+        // Ids wrap after four billion drivers; one still alive keeps its id, and the counter skips it.
+        let id = loop {
+            let candidate = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+            if let Some(id) = NonZeroU32::new(candidate) {
+                if !owners.contains_key(&id) {
+                    break id;
+                }
+            }
+        };
+        let remote = Arc::new(Remote {
+            id,
+            pending: AtomicBool::new(false),
+            keys: Mutex::new(Vec::new()),
+        });
+        owners.insert(id, Arc::downgrade(&remote));
+        remote
+    }
+
+    /// The driver's id.
+    #[inline]
+    pub(crate) fn id(&self) -> NonZeroU32 {
+        self.id
+    }
+
+    /// Takes the driver out of the registry (it is being dropped): keys sent to it from now on are
+    /// dropped, its wheel going with it.
+    pub(crate) fn retire(&self) {
+        lock(&OWNERS).remove(&self.id);
+    }
+
     /// True when keys may be waiting; one relaxed load, for the loop's every turn.
     #[inline]
     pub(crate) fn has_keys(&self) -> bool {
@@ -53,67 +102,50 @@ impl Remote {
     }
 }
 
-/// Records `remote`'s driver as the owner of the generation `block` it just took.
-pub(crate) fn claim(block: u32, remote: &Arc<Remote>) {
-    debug_assert!(block < BLOCKS);
-    let mut owners = lock(&OWNERS);
-    let index = block as usize;
-    if owners.len() <= index {
-        owners.resize_with(index + 1, Weak::new);
-    }
-    owners[index] = Arc::downgrade(remote);
-}
-
-/// Any thread: queues `key` for the driver that made it. A key of a driver that is gone is dropped
-/// (its wheel went with it).
-pub(crate) fn send(key: TimerKey) {
+/// Any thread: queues the key of `registration` for the driver that holds the entry. A registration
+/// with a driver that is gone is dropped (its wheel went with it). Rare, and kept out of the callers'
+/// fast paths.
+#[cold]
+#[inline(never)]
+pub(crate) fn send(registration: Registration) {
     let owner = lock(&OWNERS)
-        .get(key.block() as usize)
+        .get(&registration.driver)
         .and_then(Weak::upgrade);
     if let Some(owner) = owner {
-        lock(&owner.keys).push(key);
+        lock(&owner.keys).push(registration.key);
         owner.pending.store(true, Ordering::Release);
     }
 }
 
-/// The generation blocks one driver took, so that it tells a key of its own whose timer is gone
-/// from another driver's key (which it must send on).
-#[derive(Debug)]
-pub(crate) struct OwnedBlocks {
-    bits: Box<[u64; (BLOCKS / 64) as usize]>,
-    /// The block of the latest key: a new key from another block is a block to claim.
-    last: u32,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl OwnedBlocks {
-    /// The record of a driver whose wheel holds `first`, claimed for `remote`.
-    pub(crate) fn new(first: u32, remote: &Arc<Remote>) -> OwnedBlocks {
-        let mut owned = OwnedBlocks {
-            bits: Box::new([0; (BLOCKS / 64) as usize]),
-            last: first,
-        };
-        owned.add(first, remote);
-        owned
+    #[test]
+    fn live_drivers_have_ids_of_their_own() {
+        let first = Remote::register();
+        let second = Remote::register();
+        assert_ne!(first.id(), second.id());
+        assert_eq!(std::mem::size_of::<Option<Registration>>(), 12);
+        second.retire();
+        first.retire();
     }
 
-    /// Notes the block of a key just made; one comparison unless the wheel took a new block.
-    #[inline]
-    pub(crate) fn note(&mut self, key: TimerKey, remote: &Arc<Remote>) {
-        let block = key.block();
-        if block != self.last {
-            self.last = block;
-            self.add(block, remote);
-        }
-    }
-
-    /// True when `key` came from one of this driver's blocks.
-    pub(crate) fn owns(&self, key: TimerKey) -> bool {
-        let block = key.block();
-        self.bits[(block / 64) as usize] & (1 << (block % 64)) != 0
-    }
-
-    fn add(&mut self, block: u32, remote: &Arc<Remote>) {
-        self.bits[(block / 64) as usize] |= 1 << (block % 64);
-        claim(block, remote);
+    #[test]
+    fn a_key_sent_to_a_retired_driver_is_dropped() {
+        let remote = Remote::register();
+        let key = crate::Wheel::new().insert(1, ());
+        send(Registration {
+            key,
+            driver: remote.id(),
+        });
+        assert!(remote.has_keys());
+        assert_eq!(remote.take(), [key]);
+        remote.retire();
+        send(Registration {
+            key,
+            driver: remote.id(),
+        });
+        assert!(!remote.has_keys());
     }
 }

@@ -1,31 +1,32 @@
 //! `Sleep`: a future that finishes at a deadline.
 //!
-//! Rules: a `Sleep` holds only its deadline and, once polled while pending, the key of its entry in
-//! the current driver's wheel. The entry stores the waker of the last poll; a poll with a waker that
+//! Rules: a `Sleep` holds only its deadline and, once polled while pending, the registration of its
+//! entry in the current driver's wheel (the entry's key and the driver's id). The entry stores the waker of the last poll; a poll with a waker that
 //! would wake the same task leaves it alone, another waker replaces it in place (no re-insertion).
 //! Dropping or finishing a `Sleep` removes its entry at once. A poll compares the deadline with the
 //! clock's latest reading instead of reading the clock again; a deadline passed since that reading
 //! fires at the loop's next `process`.
 //!
-//! A `Sleep` is `Send`: it may sit inside futures handed to another loop, and be dropped anywhere.
-//! Keys are unique across the process, so a key never names another driver's timer. Dropped on a
-//! thread other than its driver's loop, or reset or polled under another loop's driver, a registered
-//! `Sleep` sends its key to the driver that holds the entry, which removes it at its loop's next turn;
-//! a poll then registers anew with the current driver. The deadline is an instant of the clock that
+//! A `Sleep` is `Send`: it may sit inside futures handed to another loop, and be dropped anywhere. A
+//! driver uses a key only when the registration names it, so a key never reaches another driver's
+//! wheel. Dropped on a thread other than its driver's loop, or reset or polled under another loop's
+//! driver, a registered `Sleep` sends its registration to the driver that holds the entry, which
+//! removes it at its loop's next turn; a poll then registers anew with the current driver. The deadline is an instant of the clock that
 //! made it: loops on the real clock share one, while a loop whose clock has been paused keeps its own.
 //!
 //! ```text
-//!   Sleep (16 bytes)                        wheel entry (40 bytes)
-//!   +------------------+--------------+     +---------------+----------+-----------+------+
-//!   | deadline Instant | Option<Key> -+---->| Option<Waker> | deadline | next/prev | gen  |
-//!   |        8         |      8       |     |      16       |    8     |    8      | 4+4  |
-//!   +------------------+--------------+     +---------------+----------+-----------+------+
-//!   one pending sleep: 56 bytes, plus at most one partly used page of entries per wheel
+//!   Sleep (20 bytes, 4-aligned)                  wheel entry (40 bytes)
+//!   +-----------------+-------------------+     +---------------+----------+-----------+------+
+//!   | deadline: 2 x   | Option<Registra-  |     | Option<Waker> | deadline | next/prev | gen  |
+//!   | u32 halves      | tion>: key, driver+---->|               |          |           |      |
+//!   |        8        |     8 + 4         |     |      16       |    8     |    8      | 4+4  |
+//!   +-----------------+-------------------+     +---------------+----------+-----------+------+
+//!   one pending sleep: 60 bytes, plus at most one partly used page of entries per wheel
 //! ```
 
-use crate::driver;
+use crate::driver::{self, Registration};
+use crate::time::instant::PackedInstant;
 use crate::time::Instant;
-use crate::TimerKey;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -102,27 +103,28 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// paused keeps a clock of its own, whose instants mean nothing on other loops.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    deadline: Instant,
+    /// Two 4-byte halves: an 8-aligned `Instant` would pad the `Sleep` from 20 bytes to 24.
+    deadline: PackedInstant,
     /// The wheel entry, present from the first pending poll until it is found due or dropped.
-    key: Option<TimerKey>,
+    key: Option<Registration>,
 }
 
 impl Sleep {
     fn new(deadline: Instant) -> Sleep {
         Sleep {
-            deadline,
+            deadline: PackedInstant::new(deadline),
             key: None,
         }
     }
 
     /// The instant at which this sleep finishes.
     pub fn deadline(&self) -> Instant {
-        self.deadline
+        self.deadline.get()
     }
 
     /// True when the runtime's clock has reached the deadline (the next poll finishes).
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        Instant::now() >= self.deadline.get()
     }
 
     /// Re-arms the sleep for `deadline`, earlier or later, in place: a registered timer moves within
@@ -150,7 +152,7 @@ impl Sleep {
     /// assert!(Pin::new(&mut nap).poll(&mut cx).is_ready());
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
-        self.deadline = deadline;
+        self.deadline = PackedInstant::new(deadline);
         if let Some(key) = self.key {
             let moved = match driver::current() {
                 Some(driver) => driver.reschedule(key, deadline),
@@ -172,7 +174,7 @@ impl Future for Sleep {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        driver::expect_current().poll_deadline(this.deadline, &mut this.key, cx.waker())
+        driver::expect_current().poll_deadline(this.deadline.get(), &mut this.key, cx.waker())
     }
 }
 
@@ -193,7 +195,7 @@ impl Drop for Sleep {
 impl fmt::Debug for Sleep {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sleep")
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline.get())
             .field("registered", &self.key.is_some())
             .finish()
     }
@@ -214,13 +216,12 @@ mod tests {
     }
 
     #[test]
-    fn a_pending_timer_costs_at_most_56_bytes() {
+    fn a_pending_timer_costs_at_most_60_bytes() {
         let sleep = std::mem::size_of::<Sleep>();
-        assert!(sleep <= 16, "Sleep grew to {sleep} bytes");
-        assert_eq!(std::mem::size_of::<Option<TimerKey>>(), 8);
+        assert!(sleep <= 20, "Sleep grew to {sleep} bytes");
         let entry = crate::wheel::entry_size::<Waker>();
         assert!(entry <= 40, "a wheel entry grew to {entry} bytes");
-        assert!(sleep + entry <= 56);
+        assert!(sleep + entry <= 60);
     }
 
     #[test]
