@@ -147,8 +147,18 @@ pub fn classify(errno: i32) -> Disposition {
 }
 
 /// Classifies an errno from the steps before `connect()` (socket, bind, options, registration) by the
-/// module's second table.
-pub(crate) fn classify_setup(errno: i32) -> Disposition {
+/// module's second table: only a want of resources or of the local address is retried.
+///
+/// ```
+/// use mudu_net::connect::{classify_setup, Disposition};
+/// use mudu_net::ConnectErrorKind;
+///
+/// // A socket factory that ran out of descriptors: retried.
+/// assert_eq!(classify_setup(libc::EMFILE), Disposition::Retry(ConnectErrorKind::OutOfResources));
+/// // A bind no network change mends (a link-local address without a scope id).
+/// assert_eq!(classify_setup(libc::EINVAL), Disposition::Fatal(ConnectErrorKind::Other));
+/// ```
+pub fn classify_setup(errno: i32) -> Disposition {
     use ConnectErrorKind as K;
     use Disposition::{Fatal, Retry};
     match errno {

@@ -31,7 +31,7 @@
 pub mod errno;
 pub mod state;
 
-pub use errno::{classify, Disposition};
+pub use errno::{classify, classify_setup, Disposition};
 pub use state::{
     ConnectAction, ConnectInput, ConnectMachine, ConnectState, Connected, Failure, UnexpectedInput,
 };

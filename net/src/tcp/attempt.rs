@@ -207,7 +207,7 @@ fn close_failed(sock: &Socket, failure: Failure, addr: SocketAddr, attempt: u32)
 pub(crate) fn setup_error(addr: SocketAddr, attempt: u32, error: io::Error) -> ConnectError {
     let kind = error
         .raw_os_error()
-        .and_then(|errno| crate::connect::errno::classify_setup(errno).kind())
+        .and_then(|errno| crate::connect::classify_setup(errno).kind())
         .unwrap_or(ConnectErrorKind::Other);
     ConnectError::new(addr, attempt, kind, error)
 }
