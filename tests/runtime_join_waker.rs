@@ -240,3 +240,49 @@ fn a_handle_polled_while_its_task_completes_shares_the_waker_slot_only_to_read()
     };
     assert_eq!(out.unwrap(), 7);
 }
+
+static OTHER: RawWakerVTable =
+    RawWakerVTable::new(other_clone, steady_noop, steady_noop, steady_noop);
+
+fn other_clone(data: *const ()) -> RawWaker {
+    RawWaker::new(data, &OTHER)
+}
+
+/// A handle polled with two wakers in turn, on another thread, while its task completes: a poll whose
+/// waker differs from the stored one reads the state (`JOIN_WAKER` set, not complete), then takes the
+/// slot back, and completion may clear `JOIN_WAKER` between the two. The window is narrow, so this
+/// runs many tasks (a few under Miri); a poll that mishandles it panics (debug builds check the state
+/// word's transitions).
+#[test]
+fn a_handle_polled_with_another_waker_while_its_task_completes_does_not_panic() {
+    let tasks = if cfg!(miri) { 20 } else { 20_000 };
+    let pool = mudu::LoopPool::new(1).unwrap();
+    // SAFETY: the vtables' functions ignore the data pointer and keep `RawWaker`'s contract.
+    let wakers = unsafe {
+        [
+            Waker::from_raw(RawWaker::new(std::ptr::null(), &STEADY)),
+            Waker::from_raw(RawWaker::new(std::ptr::null(), &OTHER)),
+        ]
+    };
+    for _ in 0..tasks {
+        let go = Arc::new(AtomicBool::new(false));
+        let seen = Arc::clone(&go);
+        let mut handle = pool.spawn(async move {
+            while !seen.load(Ordering::Acquire) {
+                mudu::task::yield_now().await;
+            }
+        });
+        let mut turn = 0;
+        assert!(Pin::new(&mut handle)
+            .poll(&mut Context::from_waker(&wakers[0]))
+            .is_pending());
+        go.store(true, Ordering::Release);
+        loop {
+            turn ^= 1;
+            let mut cx = Context::from_waker(&wakers[turn]);
+            if Pin::new(&mut handle).poll(&mut cx).is_ready() {
+                break;
+            }
+        }
+    }
+}

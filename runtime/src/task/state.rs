@@ -252,10 +252,11 @@ impl State {
         })
     }
 
-    /// Join handle: takes the waker slot back to replace the waker. `Err` when the task is complete.
+    /// Join handle: takes the waker slot back to replace the waker. `Err` when the task is complete
+    /// (completion may have cleared `JOIN_WAKER` since the handle saw it set).
     pub(super) fn unset_join_waker(&self) -> Result<(), ()> {
         self.update(|s| {
-            debug_assert!(s & JOIN_WAKER != 0);
+            debug_assert!(s & (JOIN_WAKER | COMPLETE) != 0);
             if s & COMPLETE != 0 {
                 (None, Err(()))
             } else {
