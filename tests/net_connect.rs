@@ -248,6 +248,24 @@ fn a_zero_connect_timeout_names_the_address_it_never_tried() {
 }
 
 #[test]
+fn a_zero_connect_timeout_names_an_unspecified_target_it_never_tried() {
+    mudu::block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let target: std::net::SocketAddr = format!("0.0.0.0:{port}").parse().unwrap();
+        let err = TcpStream::connect_timeout(target, Duration::ZERO)
+            .await
+            .unwrap_err();
+        assert_eq!((err.addr(), err.attempt()), (target, 0), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("connect to {target} ")),
+            "{err}"
+        );
+    });
+}
+
+#[test]
 fn a_dual_stack_socket_reaches_an_ipv4_peer_through_its_mapped_address() {
     mudu::block_on(async {
         let Ok(socket) = TcpSocket::new_v6() else {

@@ -280,7 +280,9 @@ impl ConnectError {
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.attempt == 0 && self.addr.ip().is_unspecified() {
+        // `0.0.0.0:0` stands for "no address" (resolution failed or was cut short); `0.0.0.0:80` is a
+        // target (Linux connects it to the local host).
+        if self.attempt == 0 && self.addr == SocketAddr::from(([0, 0, 0, 0], 0)) {
             f.write_str("connect failed before any attempt: ")?;
         } else if self.attempt == 0 {
             write!(f, "connect to {} failed before any attempt: ", self.addr)?;
