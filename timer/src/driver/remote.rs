@@ -3,8 +3,13 @@
 //!
 //! Rules: a `Sleep`'s entry sits in the wheel of the driver that was current at its first pending poll,
 //! and that wheel is touched only on its loop thread. The `Sleep` keeps a [`Registration`]: the entry's
-//! key and the id of that driver, unique in the process. A driver applies a key only when the id is its
-//! own, so a key never reaches another driver's wheel. A `Sleep` dropped on another thread, or reset or
+//! key and the id of that driver. A driver applies a key only when the id is its own, so a key never
+//! reaches another driver's wheel. Ids are 32 bits: no two live drivers share one, and an id comes
+//! round again only after four billion drivers have been made (each `block_on` makes one). A
+//! registration that outlived its driver that long would pass the id check of the driver that took
+//! the id; that wheel's generation check, from a start drawn at random for each wheel, then stands
+//! between the stale key and that wheel's timers, as it does for a stale key of the wheel's own. A
+//! 64-bit id would close even that, at the cost of 4 bytes on every `Sleep` (24 instead of 20). A `Sleep` dropped on another thread, or reset or
 //! polled under another loop's driver, [`send`]s its registration instead: the registry of live drivers
 //! finds the driver by its id, and that driver's `Remote` queues the key until its loop takes it
 //! ([`Remote::take`]), at its next turn and before it looks for the next timer. Nothing wakes the loop
