@@ -1,8 +1,9 @@
-//! Synchronisation primitives for the cross-thread paths (the inject queue and the park handshake).
+//! Synchronisation primitives for the cross-thread paths (the inject queue, the park handshake and a
+//! task's state word).
 //!
 //! Under `cfg(loom)` they come from `loom`, so the model tests explore every interleaving of those paths;
-//! otherwise they are the standard library's. Only `inject.rs` and `parker.rs` use this module: the rest of
-//! the runtime is single-threaded per loop and uses `std` directly.
+//! otherwise they are the standard library's. Only `inject.rs`, `parker.rs` and `task/state.rs` use this
+//! module: the rest of the runtime is single-threaded per loop and uses `std` directly.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -11,6 +11,8 @@ mod entry;
 mod join_error;
 mod join_handle;
 mod local_start;
+#[cfg(all(test, loom))]
+mod loom_join;
 mod raw;
 mod state;
 mod task_ref;

@@ -30,7 +30,7 @@
 //! (clearing it). Every transition is one compare-and-swap loop, so any thread may race any other on
 //! this word.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use crate::sync::{AtomicUsize, Ordering};
 
 pub(super) const SCHEDULED: usize = 1 << 0;
 pub(super) const COMPLETE: usize = 1 << 1;
