@@ -290,8 +290,9 @@ impl TimeDriver {
     /// for a whole number of microseconds afterwards fires exactly when the virtual clock reaches it
     /// (a deadline between two ticks would otherwise wait for the later one). The clock moves forward
     /// by less than a microsecond, never backwards, and [`resume`](TimeDriver::resume) gives that back
-    /// (the clock stands still for as long before it runs again), so pausing alone never puts the
-    /// clock ahead of the real one.
+    /// (the clock stands still for as long before it runs again). So pausing alone puts the clock
+    /// ahead of the real one by less than a microsecond at most, and only until the real clock has
+    /// caught up with that rounding; the time spent paused soon leaves it behind.
     ///
     /// # Panics
     /// When the clock is already paused.

@@ -8,6 +8,9 @@ use std::rc::Rc;
 use std::time::Duration;
 use util::{counting_waker, paused, poll};
 
+/// One tick of the driver's wheel.
+const TICK: Duration = Duration::from_micros(1);
+
 #[test]
 fn no_timers_means_no_timeout() {
     let driver = Rc::new(TimeDriver::new(false));
@@ -163,7 +166,7 @@ fn pause_outside_a_runtime_panics() {
 
 /// Pausing and resuming a running clock over and over, twice in a row each time, with no `advance`: a
 /// pause that comes while the resumed clock still stands on its rounded-up reading carries the rest of
-/// the rounding over, so the clock never reads later than the real one.
+/// the rounding over, so the clock never reads a tick or more later than the real one.
 #[test]
 fn pausing_right_after_resuming_never_puts_the_clock_ahead() {
     let driver = Rc::new(TimeDriver::new(false));
@@ -179,5 +182,28 @@ fn pausing_right_after_resuming_never_puts_the_clock_ahead() {
         let real = std::time::Instant::now();
         worst = worst.max(clock.saturating_duration_since(real));
     }
-    assert_eq!(worst, Duration::ZERO, "the clock got ahead of the real one");
+    assert!(
+        worst < TICK,
+        "the clock got {worst:?} ahead of the real one"
+    );
+}
+
+/// A pause shorter than its rounding, on a fresh driver each time (on one driver the time spent paused
+/// adds up to a lag that hides the rounding): right after it the clock may stand ahead of the real one,
+/// by less than a tick, until the real clock catches up.
+#[test]
+fn a_quick_pause_and_resume_puts_the_clock_less_than_a_tick_ahead() {
+    let mut worst = Duration::ZERO;
+    for _ in 0..1_000 {
+        let driver = Rc::new(TimeDriver::new(false));
+        driver.pause();
+        driver.resume();
+        let clock = driver.now().into_std();
+        let real = std::time::Instant::now();
+        worst = worst.max(clock.saturating_duration_since(real));
+    }
+    assert!(
+        worst < TICK,
+        "the clock got {worst:?} ahead of the real one"
+    );
 }

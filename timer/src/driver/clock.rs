@@ -31,8 +31,8 @@ enum Mode {
     /// Reads `base + (real now - real_base)`: the real clock's rate from a virtual starting point.
     Shifted { real_base: Instant, base: Instant },
     /// Reads `last` until told to move. `rounding`: nanoseconds by which the driver moved the frozen
-    /// reading up to a whole tick when pausing; resuming gives them back, so that pausing never puts
-    /// the clock ahead of the real one by itself.
+    /// reading up to a whole tick when pausing; resuming gives them back, so that pausing by itself
+    /// never puts the clock more than that rounding (under a tick) ahead of the real one.
     Paused { rounding: u64 },
 }
 
@@ -110,7 +110,8 @@ impl Clock {
     /// Lets the clock run again from its virtual reading, at the real clock's rate once the rounding
     /// of [`round_up`](Clock::round_up) is given back: the clock stands still for that long first.
     /// Without that, each pause and resume would move the clock up to a tick ahead, and many of them
-    /// would put it ahead of the real clock, so that a deadline taken from `std` would fire early.
+    /// would put it ahead of the real clock by as many ticks, so that a deadline taken from `std`
+    /// would fire that much early. With it, the clock is never more than one rounding ahead.
     ///
     /// # Panics
     /// When it is not paused.
