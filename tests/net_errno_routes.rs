@@ -13,11 +13,15 @@
 //! ```
 //!
 //!
-//! Two more in the same namespace, where only the caller's socket or the
-//! host's settings are at fault:
+//! Three more in the same namespace, about the caller's socket or the
+//! host's settings:
 //! - a socket the caller bound to 127.0.0.1, dialling 10.1.0.2 through a
 //!   veth that is up: `EINVAL`, given up as `Other`, not taken for a
 //!   `blackhole` route;
+//! - a socket bound to `lo` with `SO_BINDTODEVICE`, dialling the link-local
+//!   `[fe80::1]` behind a `blackhole` route: `EINVAL`, retried as
+//!   `Unreachable` (a socket bound to no interface gives up, as the target
+//!   lacks a scope id);
 //! - with `net.ipv6.bindv6only` = 1, a peer on 127.0.0.1 written as
 //!   `[::ffff:127.0.0.1]`: reached, dialled as IPv4 (an IPv6 socket would
 //!   answer `ENETUNREACH`).
@@ -107,6 +111,7 @@ fn check_routes() {
         }
     });
     check_loopback_bound_socket();
+    check_link_local_on_a_device();
     check_mapped_peer_with_bindv6only();
     println!("{MARKER} {}", CASES.len());
 }
@@ -126,6 +131,25 @@ fn check_loopback_bound_socket() {
         assert_eq!(err.io_error().raw_os_error(), Some(libc::EINVAL), "{err}");
         assert_eq!(err.kind(), ConnectErrorKind::Other, "{err}");
         assert!(!err.is_retryable());
+    });
+}
+
+/// A socket bound to an interface needs no scope id for a link-local target: its `EINVAL` comes from
+/// a `blackhole` route, as for any other target, and is retried (without the device it would be the
+/// missing scope id, `InvalidAddress`).
+fn check_link_local_on_a_device() {
+    ip("-6 route add blackhole fe80::1/128");
+    mudu::block_on(async {
+        let target: SocketAddr = "[fe80::1]:80".parse().unwrap();
+        let socket = mudu::net::TcpSocket::new_v6().unwrap();
+        socket2::SockRef::from(&socket)
+            .bind_device(Some(b"lo"))
+            .unwrap();
+        let err = socket.connect(target).await.unwrap_err();
+        assert_eq!(err.io_error().raw_os_error(), Some(libc::EINVAL), "{err}");
+        assert_eq!(err.kind(), ConnectErrorKind::Unreachable, "{err}");
+        let err = TcpStream::connect(target).await.unwrap_err();
+        assert_eq!(err.kind(), ConnectErrorKind::InvalidAddress, "{err}");
     });
 }
 

@@ -310,11 +310,10 @@ impl Connector {
 }
 
 /// The pause before the next attempt: `delay`, and one turn of the loop
-/// in any case. A delay too short to wait for (zero, or below the clock's
-/// microsecond) is over at the first poll, and attempts that fail inside
-/// `connect()` itself (a `blackhole` route) never wait for the loop: without
-/// the turn, such a retry loop would never let its loop run another task,
-/// not even the one that would stop it.
+/// in any case. A zero delay is over at the first poll, and attempts that
+/// fail inside `connect()` itself (a `blackhole` route) never wait for the
+/// loop: without the turn, such a retry loop would never let its loop run
+/// another task, not even the one that would stop it.
 async fn wait_to_retry(delay: Duration) {
     time::sleep(delay).await;
     mudu_runtime::task::yield_now().await;

@@ -57,9 +57,10 @@
 //!   dead after a burst that filled the process's descriptor table. (muduo
 //!   aborts the process when it cannot create the socket.)
 //!
-//! Errors *before* `connect()` (making the socket, a caller's `bind` in a
-//! socket factory, setting options, registering with the loop) follow a
-//! shorter table, [`classify_setup`]: only a want of resources or of a local
+//! Errors of the steps around `connect()` that are not its answer (making
+//! the socket, a caller's `bind` in a socket factory, setting options, and
+//! after `connect()`, registering with the loop and reading the addresses
+//! back) follow a shorter table, [`classify_setup`]: only a want of resources or of a local
 //! address may pass, and everything else, `EINVAL` first, is the caller's
 //! mistake, which no retry mends.
 //!
@@ -146,7 +147,8 @@ pub fn classify(errno: i32) -> Disposition {
     }
 }
 
-/// Classifies an errno from the steps before `connect()` (socket, bind, options, registration) by the
+/// Classifies an errno from the steps around `connect()` that are not its answer (socket, bind,
+/// options, registration with the loop, reading the addresses back) by the
 /// module's second table: only a want of resources or of the local address is retried.
 ///
 /// ```

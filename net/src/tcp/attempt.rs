@@ -139,17 +139,20 @@ fn dial_addr(socket: &Socket, addr: SocketAddr) -> io::Result<Result<SocketAddr,
 /// The kind of an `EINVAL` from `connect()` that no route mends, or `None` when it may be a route's
 /// (a `blackhole`; see the errno table):
 /// - an IPv6 link-local target without a scope id, on a socket bound to no interface:
-///   `InvalidAddress`;
+///   `InvalidAddress` (on a socket bound to one, through `SO_BINDTODEVICE` or a scoped local
+///   address, the target needs no scope, and `EINVAL` is the route's);
 /// - a socket bound to a loopback address, dialling a peer that is not one: `Other`.
 fn mistaken(socket: &Socket, dial: SocketAddr) -> Option<ConnectErrorKind> {
+    let local = socket.local_addr().ok()?.as_socket()?;
     if let SocketAddr::V6(v6) = dial {
         // fe80::/10, the unicast link-local prefix.
         let link_local = v6.ip().segments()[0] & 0xffc0 == 0xfe80;
-        if link_local && v6.scope_id() == 0 {
+        let scoped_local = matches!(local, SocketAddr::V6(l) if l.scope_id() != 0);
+        let on_a_device = scoped_local || socket.device().ok().flatten().is_some();
+        if link_local && v6.scope_id() == 0 && !on_a_device {
             return Some(ConnectErrorKind::InvalidAddress);
         }
     }
-    let local = socket.local_addr().ok()?.as_socket()?;
     let loopback_only = local.ip().to_canonical().is_loopback();
     (loopback_only && !dial.ip().to_canonical().is_loopback()).then_some(ConnectErrorKind::Other)
 }
