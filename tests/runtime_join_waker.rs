@@ -60,7 +60,15 @@ fn a_handle_dropped_before_completion_lets_its_waker_go() {
 #[test]
 fn a_handle_dropped_after_completion_lets_its_waker_go() {
     let rt = mudu::Runtime::new().unwrap();
-    let mut handle = rt.spawn(async { mudu::task::yield_now().await });
+    // The task hands out a waker of its own, which keeps its cell alive after the handle is gone: the
+    // join waker must go with the handle, not with the cell.
+    let kept: Arc<Mutex<Option<Waker>>> = Arc::new(Mutex::new(None));
+    let out = Arc::clone(&kept);
+    let mut handle = rt.spawn(async move {
+        let own = std::future::poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
+        *out.lock().unwrap() = Some(own);
+        mudu::task::yield_now().await;
+    });
     let counted = Arc::new(Counted);
     assert!(poll_once(&mut handle, &Waker::from(Arc::clone(&counted))));
     rt.block_on(async {
@@ -69,12 +77,14 @@ fn a_handle_dropped_after_completion_lets_its_waker_go() {
         }
     });
     // Completion woke the waker in place; the handle keeps it, as a poll may still compare it.
+    assert_eq!(Arc::strong_count(&counted), 2);
     drop(handle);
     assert_eq!(
         Arc::strong_count(&counted),
         1,
         "the finished task keeps the waker"
     );
+    drop(kept);
     drop(rt);
 }
 

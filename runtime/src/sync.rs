@@ -2,8 +2,8 @@
 //! task's state word).
 //!
 //! Under `cfg(loom)` they come from `loom`, so the model tests explore every interleaving of those paths;
-//! otherwise they are the standard library's. Only `inject.rs`, `parker.rs` and `task/state.rs` use this
-//! module: the rest of the runtime is single-threaded per loop and uses `std` directly.
+//! otherwise they are the standard library's. Only `inject.rs`, `parker.rs`, `task/anchor.rs` and
+//! `task/state.rs` use this module: the rest of the runtime is single-threaded per loop and uses `std` directly.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
