@@ -326,12 +326,9 @@ impl TimeDriver {
         key: &mut Option<Registration>,
         waker: &Waker,
     ) -> Poll<()> {
-        if let Some(elsewhere) = key.filter(|r| r.driver != self.id) {
-            // Registered with another loop's driver: that one is told to drop its entry, and the
-            // sleep registers here.
-            remote::send(elsewhere);
-            *key = None;
-        }
+        // Registered with another loop's driver: that one is told to drop its entry, and the sleep
+        // registers here.
+        *key = key.filter(|registration| self.keeps(*registration));
         let Some(Registration {
             key: registered, ..
         }) = *key
@@ -409,8 +406,7 @@ impl TimeDriver {
     /// for the caller to drop once no borrow is held. A registration with another driver is sent to it.
     #[inline]
     pub(crate) fn cancel(&self, registration: Registration) -> Option<Waker> {
-        if registration.driver != self.id {
-            remote::send(registration);
+        if !self.keeps(registration) {
             return None;
         }
         self.state.borrow_mut().wheel.cancel(registration.key)
@@ -420,8 +416,7 @@ impl TimeDriver {
     /// another driver (which is told to drop it), or taken out because `deadline` is past the clock's
     /// range (it never comes; the next poll takes no entry).
     pub(crate) fn reschedule(&self, registration: Registration, deadline: Instant) -> bool {
-        if registration.driver != self.id {
-            remote::send(registration);
+        if !self.keeps(registration) {
             return false;
         }
         let tick = self.tick_ceil(deadline);
@@ -433,6 +428,17 @@ impl TimeDriver {
             return false;
         }
         state.wheel.reset(registration.key, tick)
+    }
+
+    /// True when `registration` names this driver's wheel; otherwise it is sent to the driver that
+    /// holds the entry, and the caller must not use its key here.
+    #[inline]
+    fn keeps(&self, registration: Registration) -> bool {
+        if registration.driver == self.id {
+            return true;
+        }
+        remote::send(registration);
+        false
     }
 
     /// Inserts a timer, registered with this driver.
