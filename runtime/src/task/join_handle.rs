@@ -1,7 +1,7 @@
 //! The handle to a spawned task's result.
 
 use super::join_error::JoinError;
-use super::raw::{forget_join_waker, header, Header};
+use super::raw::{header, Header};
 use super::state::{COMPLETE, JOIN_WAKER};
 use super::task_ref::TaskRef;
 use std::fmt;
@@ -93,14 +93,14 @@ impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
         match self.header().state.unset_join_interest() {
             // SAFETY: interest was given up before completion, so the waker slot is this handle's.
-            Ok(()) => unsafe { forget_join_waker(self.ptr) },
+            Ok(()) => unsafe { self.header().drop_join_waker() },
             Err(after) => {
                 // SAFETY: the task is complete and this handle still had join interest, so it owns the
                 // output.
                 unsafe { (self.header().vtable.drop_output)(self.ptr) };
                 if !after.has(JOIN_WAKER) {
                     // SAFETY: the loop is done with the slot (or never had it), so it is this handle's.
-                    unsafe { forget_join_waker(self.ptr) };
+                    unsafe { self.header().drop_join_waker() };
                 }
             }
         }

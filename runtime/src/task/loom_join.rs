@@ -1,7 +1,7 @@
 //! Loom model of the join-waker handshake: the loop completing a task while its `JoinHandle`, on another
 //! thread, polls it with the same waker or another one, and is dropped. The state transitions are the
 //! real ones (state.rs); the waker slot's accesses restate those of raw.rs (`complete`,
-//! `can_read_output`, `forget_join_waker`, `dealloc`) and join_handle.rs (`Drop`) on a loom cell, so
+//! `can_read_output`, `Header::drop_join_waker`, `dealloc`) and join_handle.rs (`Drop`) on a loom cell, so
 //! that loom checks that no two parties touch the slot at once, and the counted wakers show that every
 //! waker is dropped exactly once and the joiner is woken whenever it waits.
 

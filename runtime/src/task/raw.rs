@@ -150,6 +150,20 @@ impl Header {
         self.owned_key.get() as usize
     }
 
+    /// Drops the join waker, if the slot holds one, so that nothing it owns (the task that polled the
+    /// handle, maybe this very task) is kept alive by the cell. A foreign waker's destructor may panic:
+    /// the panic is swallowed, so the caller goes on with what it must still do (release a reference,
+    /// free the cell, finish a completion).
+    ///
+    /// # Safety
+    /// The caller owns the slot: the join handle once the loop will not look at it again (see
+    /// `JOIN_WAKER` in state.rs), the loop when the handle left it the slot, or whoever frees the cell.
+    pub(super) unsafe fn drop_join_waker(&self) {
+        // SAFETY: the slot is the caller's, as above.
+        let waker = unsafe { (*self.join_waker.get()).take() };
+        quietly(|| drop(waker));
+    }
+
     /// Records the task-list key at adoption.
     ///
     /// # Panics
@@ -250,8 +264,7 @@ unsafe fn complete<F: Future>(
             // The task list's reference is still counted (`Kept`), so a waker of this very task cannot
             // free it here.
             // SAFETY: as just said.
-            let waker = unsafe { (*header.join_waker.get()).take() };
-            quietly(|| drop(waker));
+            unsafe { header.drop_join_waker() };
         }
     }
     list
@@ -375,20 +388,6 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     quietly(|| unsafe { *stage::<F>(ptr) = Stage::Consumed });
 }
 
-/// Join handle, when dropped: drops the waker its polls left in the slot, so that the task does not keep
-/// it (and what it owns: the task that polled, maybe this very task) alive.
-///
-/// # Safety
-/// Called by the join handle only, with `ptr` live, after its `unset_join_interest` returned `Ok`, or
-/// `Err` with `JOIN_WAKER` clear: either way the loop never looks at the slot again, so it is the
-/// handle's.
-pub(super) unsafe fn forget_join_waker(ptr: NonNull<Header>) {
-    // SAFETY: live per the caller; the slot is the handle's, as above.
-    let waker = unsafe { (*header(ptr).join_waker.get()).take() };
-    // A foreign waker's destructor may panic; the handle must still release its reference.
-    quietly(|| drop(waker));
-}
-
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the last reference is gone, so the header is still live but about to go.
     let header = unsafe { header(ptr) };
@@ -398,8 +397,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // loop (a shutdown cut short would leave other tasks' futures to be dropped on other threads) nor skips
     // the release below.
     // SAFETY: no reference is left, so nothing else can reach the slot.
-    let waker = unsafe { (*header.join_waker.get()).take() };
-    quietly(|| drop(waker));
+    unsafe { header.drop_join_waker() };
     // SAFETY: the last reference is gone; the cell came from `Box::leak` in `allocate` with this `F`.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F>>().as_ptr()) });
     // SAFETY: the task was just freed; its claim is given up once, here.
