@@ -97,11 +97,6 @@ pub(crate) fn with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
     Some(f(unsafe { &*core }))
 }
 
-/// True when the current loop of this thread is the one behind `shared`.
-pub(crate) fn is_current(shared: &Arc<Shared>) -> bool {
-    with_owner(Arc::as_ptr(shared), |_| ()).is_some()
-}
-
 /// Runs `f` with the current loop when this thread runs the loop behind `shared`; `None` otherwise.
 #[inline]
 pub(crate) fn with_owner<R>(shared: *const Shared, f: impl FnOnce(&Core) -> R) -> Option<R> {

@@ -12,13 +12,15 @@
 //!   │             events
 //!   │   fire due timers (their tasks join the run queue)
 //!   │   paused clock and nothing runnable: jump to the next timer
-//!   └── (block_on polls its own future whenever it was woken; after a wake from its own poll, only
-//!        once the entries queued then have run, first in, first out)
+//!   └── (block_on polls its own future whenever it was woken: first in the tick after a wake by I/O,
+//!        a timer or another thread; after a wake by a task or itself, only once the entries queued
+//!        then have run, as a task would be)
 //! ```
 //!
 //! Everything here is touched only by the loop's thread; other threads reach the loop through
 //! [`Shared`].
 
+use crate::main_waker::MainWaker;
 use crate::reactor::Reactor;
 use crate::run_queue::RunQueue;
 use crate::shared::Shared;
@@ -39,6 +41,17 @@ pub(crate) struct Config {
     pub(crate) event_interval: usize,
     /// Paused clock: how long the loop waits for I/O before jumping to the next timer while tasks wait on I/O.
     pub(crate) io_quiet_period: Duration,
+}
+
+/// Why [`Core::run_tasks`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The run queue is empty.
+    Empty,
+    /// The tick's budget is spent with entries still queued.
+    Budget,
+    /// `block_on`'s own future comes next: every entry queued before its wake has run.
+    MainTurn,
 }
 
 /// The loop state owned by the loop's thread.
@@ -137,40 +150,46 @@ impl Core {
         }
     }
 
-    /// Runs up to `event_interval` tasks. Returns true when runnable work remains.
-    pub(crate) fn run_tasks(&self) -> bool {
-        self.run_batch().1
+    /// The number of entries (tasks, and polls of `block_on`'s own future) one tick runs before I/O is
+    /// polled.
+    pub(crate) fn tick_budget(&self) -> usize {
+        self.config.event_interval
     }
 
-    /// [`run_tasks`](Core::run_tasks), also returning how many entries it took off the queue.
-    pub(crate) fn run_tasks_counted(&self) -> (usize, bool) {
-        self.run_batch()
-    }
-
-    /// Runs up to `event_interval` queued entries, oldest first. Returns how many it took off the queue
-    /// and whether runnable work remains. Inlined into both callers, so the plain one counts nothing.
-    #[inline(always)]
-    fn run_batch(&self) -> (usize, bool) {
+    /// Runs queued entries, oldest first, while `budget` lasts (each takes one), but none that `main`
+    /// (the waker of `block_on`'s own future) must precede. Returns why it stopped.
+    pub(crate) fn run_tasks(&self, main: &MainWaker, budget: &mut usize) -> Stop {
         self.drain_inject();
-        for ran in 0..self.config.event_interval {
+        while *budget > 0 {
+            if !main.let_entry_pass() {
+                return Stop::MainTurn;
+            }
             let Some(task) = self.run_queue.borrow_mut().pop_front() else {
-                return (ran, false);
+                return Stop::Empty;
             };
+            *budget -= 1;
             let key = task.header().list_key();
             if let RunResult::Complete(list) = task.run() {
                 let owned = self.owned.borrow_mut().remove(key);
                 owned.settle(list);
             }
         }
-        (
-            self.config.event_interval,
-            !self.run_queue.borrow().is_empty(),
-        )
+        if self.run_queue.borrow().is_empty() {
+            Stop::Empty
+        } else {
+            Stop::Budget
+        }
     }
 
     /// Entries in the run queue (injected ones not counted until the next tick moves them there).
     pub(crate) fn queued(&self) -> usize {
         self.run_queue.borrow().len()
+    }
+
+    /// [`queued`](Core::queued), or `None` while the queue is being changed (a waker run from inside a
+    /// change of it).
+    pub(crate) fn try_queued(&self) -> Option<usize> {
+        self.run_queue.try_borrow().ok().map(|queue| queue.len())
     }
 
     fn has_runnable(&self, main_woken: bool) -> bool {

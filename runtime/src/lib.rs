@@ -19,6 +19,7 @@ mod core;
 mod handle;
 mod inject;
 mod io_source;
+mod main_waker;
 mod parker;
 mod pool;
 mod reactor;

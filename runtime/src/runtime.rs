@@ -1,8 +1,8 @@
 //! The runtime: one event loop on the current thread.
 
 use crate::context;
-use crate::core::{Config, Core};
-use crate::shared::Shared;
+use crate::core::{Config, Core, Stop};
+use crate::main_waker::MainWaker;
 use crate::task::JoinHandle;
 use crate::{Builder, Handle};
 use std::fmt;
@@ -10,9 +10,8 @@ use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 /// One event loop, owned by the thread that created it.
 ///
@@ -41,25 +40,6 @@ use std::task::{Context, Poll, Wake, Waker};
 /// ```
 pub struct Runtime {
     core: Rc<Core>,
-}
-
-/// The waker of `block_on`'s own future: a flag, plus a wake-up of the poll when set from another thread.
-struct MainWaker {
-    woken: AtomicBool,
-    shared: Arc<Shared>,
-}
-
-impl Wake for MainWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, SeqCst);
-        if !context::is_current(&self.shared) {
-            self.shared.unpark();
-        }
-    }
 }
 
 impl Runtime {
@@ -101,6 +81,11 @@ impl Runtime {
     /// Runs the loop until `future` completes, and returns its output. Spawned tasks run meanwhile; those
     /// still pending when it returns stay on the loop for the next `block_on`.
     ///
+    /// `future` is not a task, but it is scheduled like one. Woken by a task or by itself, it is polled
+    /// after the tasks queued before the wake and before those queued after it; woken by the loop's poll
+    /// (an I/O event, a timer) or from another thread, it is polled first at the next tick, before the
+    /// tasks that poll woke. Its polls count against the tick's budget of tasks.
+    ///
     /// # Panics
     /// When called inside a runtime (from a task or another `block_on` on this thread): a loop thread must
     /// never block. Also when the loop's poll fails, which only an exhausted or broken OS causes.
@@ -111,38 +96,33 @@ impl Runtime {
         );
         let _loop = context::enter(Rc::clone(&self.core));
         let _time = self.core.time.enter();
-        let main = Arc::new(MainWaker {
-            woken: AtomicBool::new(true),
-            shared: Arc::clone(&self.core.shared),
-        });
+        let main = Arc::new(MainWaker::new(Arc::clone(&self.core.shared)));
         let waker = Waker::from(Arc::clone(&main));
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
-        // Entries queued before the future woke itself (a `yield_now`, or `time::advance` after waking
-        // the timers' tasks): it is polled again only after they ran, first in, first out, as a task
-        // would be. Any other wake polls it on the next tick.
-        let mut ahead = 0;
         loop {
-            // A plain load first: most ticks find no wake, and the swap is a locked instruction.
-            if ahead == 0 && main.woken.load(SeqCst) && main.woken.swap(false, SeqCst) {
-                if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-                    return output;
+            // One tick: the future and the tasks share the tick's budget, so a future that keeps waking
+            // itself cannot keep the loop from polling I/O either.
+            let mut budget = self.core.tick_budget();
+            let more = loop {
+                if main.take_turn(self.core.queued()) {
+                    budget = budget.saturating_sub(1);
+                    if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                        return output;
+                    }
                 }
-                if main.woken.load(SeqCst) {
-                    ahead = self.core.queued();
+                match self.core.run_tasks(&main, &mut budget) {
+                    Stop::MainTurn if budget > 0 => continue,
+                    Stop::Empty => break false,
+                    Stop::MainTurn | Stop::Budget => break true,
                 }
-            }
-            let more = if ahead == 0 {
-                self.core.run_tasks()
-            } else {
-                let (ran, more) = self.core.run_tasks_counted();
-                ahead = if more { ahead.saturating_sub(ran) } else { 0 };
-                more
             };
-            let busy = more || main.woken.load(SeqCst);
-            if let Err(e) = self.core.park(busy, &|| main.woken.load(SeqCst)) {
+            let busy = more || main.is_woken();
+            let had_place = main.has_place();
+            if let Err(e) = self.core.park(busy, &|| main.is_woken()) {
                 panic!("the mudu loop's poll failed: {e}");
             }
+            main.forget_place_unless(had_place);
         }
     }
 }

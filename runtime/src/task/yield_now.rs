@@ -6,9 +6,11 @@ use std::task::{Context, Poll};
 
 /// Gives the loop a chance to run other tasks, poll I/O and fire timers before this task continues.
 ///
-/// The task wakes itself and goes to the back of its loop's run queue; `block_on`'s own future, which is
-/// not in that queue, likewise resumes only after the entries queued when it yielded. A loop runs at most a budget of tasks
-/// per tick before it polls I/O, so a task that yields in a loop cannot starve I/O or timers.
+/// The task wakes itself and goes to the back of its loop's run queue: whatever was queued before,
+/// `block_on`'s own future included if a task (this one, say) woke it, runs first. Called from that
+/// future, it likewise resumes only after the entries queued when it yielded. A loop runs at most a
+/// budget of tasks per tick before it polls I/O, so a task that yields in a loop cannot starve I/O or
+/// timers.
 ///
 /// ```
 /// mudu_runtime::block_on(async {
