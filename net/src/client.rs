@@ -211,8 +211,9 @@ impl TcpClient {
     /// The connector's error when connecting gives up: a fatal error, or
     /// the backoff's attempts limit or deadline. A stop is not an error.
     ///
-    /// # Panics
-    /// Outside a mudu runtime.
+    /// Outside a mudu runtime, connecting fails at once with kind
+    /// [`Other`](crate::ConnectErrorKind::Other) (see
+    /// [`Connector::connect`](crate::Connector::connect)).
     pub async fn run<H, F>(&mut self, mut handler: H) -> Result<(), ConnectError>
     where
         H: FnMut(TcpStream) -> F,

@@ -134,7 +134,9 @@ impl Connector {
     /// Makes each attempt's socket with `make` instead of a plain socket of
     /// the target's family: to set options or bind a local address before
     /// connecting. An error from `make` fails that attempt, classified by
-    /// the errno table (a local port in use is retried).
+    /// the setup table ([`classify_setup`](crate::connect::classify_setup):
+    /// a want of resources, a local address in use or not available is
+    /// retried; anything else is fatal).
     ///
     /// ```
     /// use mudu_net::{Connector, TcpListener, TcpSocket};
@@ -185,8 +187,10 @@ impl Connector {
     /// Dropping the future closes the socket of an attempt in flight and
     /// removes a pending retry timer from the wheel.
     ///
-    /// # Panics
-    /// Outside a mudu runtime (the retry waits need its timer).
+    /// Outside a mudu runtime the attempt's socket cannot be registered with
+    /// a loop, so the first attempt fails with kind
+    /// [`Other`](crate::ConnectErrorKind::Other), which is not retried.
+    /// (Were it retried, the wait would panic: it needs the runtime's timer.)
     pub async fn connect(&mut self) -> Result<TcpStream, ConnectError> {
         let addr = self.addr;
         self.signals.clear(RESTART);

@@ -3,7 +3,8 @@
 //! Rules: every item here works on the current thread's [`TimeDriver`](crate::TimeDriver), the one
 //! the runtime entered for this loop. Creating a sleep, timeout or interval, or pausing, resuming or
 //! advancing the clock outside a runtime panics with a message that says so; [`Instant::now`] alone
-//! falls back to the real clock. Time futures are polled, reset and dropped on their loop's thread.
+//! falls back to the real clock. A [`Sleep`] is `Send`: dropped on another thread, or polled on another
+//! loop, it still leaves its loop's wheel (see its docs).
 //!
 //! The clock is real, or virtual while paused ([`pause`], `Builder::start_paused` in the runtime). A
 //! paused clock stays put until [`advance`] moves it, or until the loop has nothing to run and jumps

@@ -47,9 +47,10 @@ use crate::ToSocketAddrs;
 /// Dropping it closes the socket (after removing it from the loop).
 ///
 /// The futures of its I/O methods (`read`, `write_all`, `readable`, ...) hold
-/// only their arguments, a reference and a buffer at most (one to three
-/// words): a task that awaits them stays small, which matters when a loop
-/// serves thousands of connections.
+/// their arguments (a reference and a buffer at most) and the two-word record
+/// of their wait, so several tasks can wait on one socket: two to five words.
+/// A task that awaits them stays small, which matters when a loop serves
+/// thousands of connections.
 ///
 /// ```
 /// use mudu_net::{TcpListener, TcpStream};
@@ -107,8 +108,13 @@ impl TcpStream {
     /// });
     /// ```
     ///
+    /// Outside a mudu runtime no socket can be registered with a loop: an
+    /// attempt fails with kind [`Other`](crate::ConnectErrorKind::Other), which
+    /// is not retried, and the error says why.
+    ///
     /// # Panics
-    /// Outside a mudu runtime.
+    /// Outside a mudu runtime, when the target resolves to several addresses:
+    /// their race needs the runtime's timer.
     pub async fn connect<A: ToSocketAddrs>(target: A) -> Result<TcpStream, ConnectError> {
         connect_target(&target, None).await
     }

@@ -1,7 +1,8 @@
 //! `Interval`: ticks at a fixed period.
 //!
 //! Rules: an `Interval` is a [`Sleep`] re-armed in place after every tick, so a running interval
-//! keeps one wheel entry and never re-creates it. It lives on its loop like `Sleep` does. The instant
+//! holds one wheel entry at most: the entry of a tick leaves the wheel when it fires, and the next
+//! tick's is placed when the interval is next polled. It lives on its loop like `Sleep` does. The instant
 //! a tick returns is the instant it was *scheduled* for, not the instant it was observed.
 
 use crate::time::{sleep_until, Instant, MissedTickBehavior, Sleep};

@@ -35,9 +35,12 @@ use std::time::Duration;
 
 /// Waits until `duration` has passed on the runtime's clock.
 ///
-/// The deadline is taken when `sleep` is called. The sleep finishes at the first poll at which the
-/// clock has reached it, never earlier; the driver wakes it on the first microsecond tick at or after
-/// the deadline. `Duration::MAX` sleeps (in practice) forever: about 30 years. A deadline past the
+/// The deadline is taken when `sleep` is called. The sleep finishes at a poll that finds the clock at
+/// or past it, never earlier; the driver wakes it on the first whole-microsecond tick at or after the
+/// deadline, so a poll for another reason may find it finished a fraction of a microsecond before
+/// that wake. A poll compares the deadline with the clock's latest reading (taken at the loop's last
+/// turn, or by `sleep` or `Instant::now` since), not with a fresh one: a deadline that passed only
+/// after that reading is registered and fires at the loop's next turn. `Duration::MAX` sleeps (in practice) forever: about 30 years. A deadline past the
 /// end of the clock's range (only a paused clock pushed centuries ahead meets one) never comes.
 ///
 /// # Panics
@@ -66,8 +69,9 @@ pub fn sleep(duration: Duration) -> Sleep {
     Sleep::new(now.add_or_far_future(duration))
 }
 
-/// Waits until the runtime's clock reaches `deadline`; a deadline already passed finishes at the
-/// first poll.
+/// Waits until the runtime's clock reaches `deadline`. A deadline the clock's latest reading has
+/// reached finishes at the first poll; one that passed only after that reading fires at the loop's
+/// next turn (see [`sleep`]).
 ///
 /// # Panics
 /// Outside a mudu runtime (no driver is current on this thread).
