@@ -343,13 +343,35 @@ fn socket_options() {
         assert!(client.nodelay().unwrap());
         client.set_nodelay(false).unwrap();
         assert!(!client.nodelay().unwrap());
-        client.set_linger(Some(Duration::from_secs(3))).unwrap();
-        assert_eq!(client.linger().unwrap(), Some(Duration::from_secs(3)));
+        client.set_linger(Some(Duration::ZERO)).unwrap();
+        assert_eq!(client.linger().unwrap(), Some(Duration::ZERO));
         client.set_linger(None).unwrap();
         assert_eq!(client.linger().unwrap(), None);
+        // A non-zero linger would make the drop's close() block the loop's thread: refused, unchanged.
+        for time in [Duration::from_millis(500), Duration::from_secs(3)] {
+            let err = client.set_linger(Some(time)).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+            assert_eq!(client.linger().unwrap(), None);
+        }
+        let socket = mudu::net::TcpSocket::new_v4().unwrap();
+        let err = socket.set_linger(Some(Duration::from_secs(1))).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        socket.set_linger(Some(Duration::ZERO)).unwrap();
+
         client.set_keepalive(Some(Duration::from_secs(75))).unwrap();
         assert_eq!(client.keepalive().unwrap(), Some(Duration::from_secs(75)));
+        // The kernel counts whole seconds: rounded up, never cut to an invalid zero.
+        client
+            .set_keepalive(Some(Duration::from_millis(500)))
+            .unwrap();
+        assert_eq!(client.keepalive().unwrap(), Some(Duration::from_secs(1)));
         client.set_keepalive(None).unwrap();
+        assert_eq!(client.keepalive().unwrap(), None);
+        // Above the kernel's limit: refused, and keepalive stays off.
+        let err = client
+            .set_keepalive(Some(Duration::from_secs(100_000)))
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert_eq!(client.keepalive().unwrap(), None);
         assert!(client.take_error().unwrap().is_none());
     });

@@ -23,6 +23,7 @@ mod incoming;
 #[cfg(any(feature = "futures-io", feature = "tokio-io"))]
 mod io_traits;
 mod listener;
+mod options;
 mod socket;
 mod spare_fd;
 mod split;

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::attempt::new_socket;
 use super::connect_addr;
@@ -115,9 +115,14 @@ impl TcpSocket {
         self.inner.set_nodelay(nodelay)
     }
 
-    /// Sets `SO_LINGER` (see [`TcpStream::set_linger`]).
+    /// Sets `SO_LINGER`, inherited by the connected stream: `None` or
+    /// `Some(Duration::ZERO)` (see [`TcpStream::set_linger`]).
+    ///
+    /// # Errors
+    /// `InvalidInput` for a non-zero time, which would block the loop's thread
+    /// when the stream is dropped.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        self.inner.set_linger(linger)
+        super::options::set_linger(SockRef::from(&self.inner), linger)
     }
 
     /// Sets `SO_SNDBUF`; the kernel doubles the value and applies a floor.

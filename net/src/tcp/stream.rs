@@ -33,10 +33,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use mudu_runtime::io::{Direction, IoSource};
-use socket2::{SockRef, TcpKeepalive};
+use socket2::SockRef;
 
-use super::connect_target;
 use super::split::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use super::{connect_target, options};
 use crate::ConnectError;
 use crate::ToSocketAddrs;
 
@@ -316,10 +316,31 @@ impl TcpStream {
 
     /// Sets `SO_LINGER`. `Some(Duration::ZERO)` makes the close send a reset
     /// and drop unsent data (no `TIME_WAIT`); `None` restores the default
-    /// graceful close. Note that a non-zero linger does not block the loop's
-    /// close: the socket is non-blocking.
+    /// graceful close, which the kernel finishes in the background.
+    ///
+    /// # Errors
+    /// `InvalidInput` for any other time, and the option is left as it was:
+    /// with a non-zero linger, Linux's `close()` waits for unsent data up to
+    /// that long even on a non-blocking socket, so dropping the stream would
+    /// stall its whole loop. To know that the peer has everything, shut down
+    /// the write side and read until end-of-file instead. (A socket brought in
+    /// with [`from_std`](Self::from_std) must not carry such a linger either.)
+    ///
+    /// ```
+    /// use mudu_net::{TcpListener, TcpStream};
+    /// use std::time::Duration;
+    ///
+    /// mudu_runtime::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    ///     let stream = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+    ///     stream.set_linger(Some(Duration::ZERO)).unwrap(); // the drop resets
+    ///     assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
+    ///     let refused = stream.set_linger(Some(Duration::from_secs(2))).unwrap_err();
+    ///     assert_eq!(refused.kind(), std::io::ErrorKind::InvalidInput);
+    /// });
+    /// ```
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        self.sock().set_linger(linger)
+        options::set_linger(self.sock(), linger)
     }
 
     /// The `SO_LINGER` setting.
@@ -328,14 +349,14 @@ impl TcpStream {
     }
 
     /// TCP keepalive: `Some(idle)` turns `SO_KEEPALIVE` on and probes after
-    /// `idle` without traffic (`TCP_KEEPIDLE`); `None` turns it off.
+    /// `idle` without traffic (`TCP_KEEPIDLE`), rounded up to whole seconds
+    /// (at least one), which is what the kernel counts; `None` turns it off.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an idle time above the kernel's limit of 32,767 s;
+    /// the setting is then left as it was.
     pub fn set_keepalive(&self, idle: Option<Duration>) -> io::Result<()> {
-        match idle {
-            Some(idle) => self
-                .sock()
-                .set_tcp_keepalive(&TcpKeepalive::new().with_time(idle)),
-            None => self.sock().set_keepalive(false),
-        }
+        options::set_keepalive(self.sock(), idle)
     }
 
     /// The keepalive idle time, or `None` when keepalive is off.
