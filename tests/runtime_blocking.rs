@@ -244,3 +244,43 @@ fn a_handle_awaited_on_a_second_loop_holds_that_loops_paused_clock() {
     assert_eq!(result, Ok(7));
     assert_eq!(waited, std::time::Duration::ZERO);
 }
+
+#[test]
+fn long_lived_jobs_leave_workers_for_name_lookups() {
+    // Sixteen jobs that run until the task has connected (stdin readers, blocking client libraries:
+    // code written for tokio keeps such jobs on the pool). The host-name lookup must still find a
+    // worker, or the task never connects and the jobs never end. The pool is process-wide, hence a
+    // process of its own.
+    util::isolated::isolated("long_lived_jobs_leave_workers_for_name_lookups", || {
+        util::finishes("a host-name connect beside 16 long jobs", 60, || {
+            mudu::block_on(async {
+                let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let port = listener.local_addr().unwrap().port();
+                let (release, released) = mpsc::channel::<()>();
+                let released = Arc::new(std::sync::Mutex::new(released));
+                let (started, all_started) = mpsc::channel();
+                let jobs: Vec<_> = (0..16)
+                    .map(|_| {
+                        let (released, started) = (Arc::clone(&released), started.clone());
+                        mudu::spawn_blocking(move || {
+                            started.send(()).unwrap();
+                            // Ends when the sender is dropped, once the task has connected.
+                            let _ = released.lock().unwrap().recv();
+                        })
+                    })
+                    .collect();
+                for _ in 0..16 {
+                    all_started.recv().unwrap();
+                }
+                let stream = mudu::net::TcpStream::connect(("localhost", port))
+                    .await
+                    .unwrap();
+                assert_eq!(stream.peer_addr().unwrap().port(), port);
+                drop(release);
+                for job in jobs {
+                    job.await.unwrap();
+                }
+            })
+        });
+    });
+}

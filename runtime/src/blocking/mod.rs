@@ -1,4 +1,4 @@
-//! Blocking work off the loop: a small process-wide thread pool.
+//! Blocking work off the loop: a process-wide thread pool that grows on demand.
 //!
 //! A loop thread must never block: one blocking call (a DNS lookup through `getaddrinfo`, a file read,
 //! a CPU-heavy computation) stalls every task, timer and connection of that loop. muduo's answer is to
@@ -41,8 +41,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-/// The most worker threads the process-wide pool runs at once.
-pub const MAX_THREADS: usize = 8;
+/// The most worker threads the process-wide pool runs at once: tokio's default, so that code written
+/// for tokio, which parks a worker on a long-lived job (a reader of stdin, a blocking client library)
+/// without a second thought, does not use the pool up. Name lookups share the pool: a small limit let
+/// a few such jobs stop every `connect` to a host name in the process. Workers are started only as
+/// jobs need them and leave after [`KEEP_ALIVE`] idle, so the limit costs nothing until it is used.
+pub const MAX_THREADS: usize = 512;
 
 /// How long a worker waits for a new job before it exits.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(10);
