@@ -301,6 +301,55 @@ fn disconnect_from_another_thread_half_closes_and_ends_run() {
     });
 }
 
+/// A handler blocked writing to a server that reads nothing: `disconnect()`
+/// half-closes, its write fails with `EPIPE`, and that is the disconnect's
+/// doing: reported as `Requested`, not as an error.
+#[test]
+fn disconnect_of_a_writing_handler_is_requested_not_an_error() {
+    paused().block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpClient::new(listener.local_addr().unwrap()).retry(true);
+        let handle = client.handle();
+        let recorder = record(handle.states(), Instant::now());
+        let mut states = handle.states();
+        let blocked = Rc::new(Cell::new(false));
+        let is_blocked = Rc::clone(&blocked);
+        let running = mudu::spawn(async move {
+            let result = client
+                .run(|stream| {
+                    let blocked = Rc::clone(&blocked);
+                    async move {
+                        let chunk = vec![1u8; 64 * 1024];
+                        loop {
+                            match stream.try_write(&chunk) {
+                                Ok(_) => continue,
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                                Err(e) => return Err(e),
+                            }
+                            blocked.set(true);
+                            stream.writable().await?;
+                        }
+                    }
+                })
+                .await;
+            drop(client);
+            result
+        });
+        let (_conn, _) = listener.accept().await.unwrap();
+        until_connected(&mut states).await;
+        // The server reads nothing: the handler fills both buffers and waits to write.
+        while !is_blocked.get() {
+            mudu::task::yield_now().await;
+        }
+        handle.disconnect();
+        running.await.unwrap().unwrap();
+
+        let seen = recorder.await.unwrap();
+        let names: Vec<String> = seen.iter().map(|(_, s)| short(s)).collect();
+        assert_eq!(names, ["connecting", "connected", "requested"]);
+    });
+}
+
 #[test]
 fn stop_from_another_thread_drops_the_handler_and_closes_the_connection() {
     isolated(

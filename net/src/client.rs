@@ -393,6 +393,10 @@ where
         polled.map(|result| match result {
             Ok(()) if half_closed => DisconnectReason::Requested,
             Ok(()) => DisconnectReason::Closed,
+            // A write after the half-close fails with EPIPE: the disconnect's doing, not a fault.
+            Err(e) if half_closed && e.kind() == io::ErrorKind::BrokenPipe => {
+                DisconnectReason::Requested
+            }
             Err(e) => DisconnectReason::Error(Arc::new(e)),
         })
     })

@@ -57,8 +57,10 @@ pub enum DisconnectReason {
     Closed,
     /// The handler returned this error.
     Error(Arc<io::Error>),
-    /// [`ClientHandle::disconnect`](crate::ClientHandle::disconnect) ended it
-    /// (the handler returned after the half-close, or no connection was up).
+    /// [`ClientHandle::disconnect`](crate::ClientHandle::disconnect) ended it:
+    /// the handler returned after the half-close, with `Ok(())` or with the
+    /// `BrokenPipe` error a write after the half-close gets (any other error
+    /// is reported as [`Error`](Self::Error)), or no connection was up.
     Requested,
     /// [`ClientHandle::stop`](crate::ClientHandle::stop) ended it: the
     /// handler was dropped and the connection closed, or connecting stopped.
