@@ -46,6 +46,17 @@ thread_local! {
     static EXTRA: RefCell<Box<[u8]>> = RefCell::new(vec![0; EXTRA_READ].into_boxed_slice());
 }
 
+/// `len` zero bytes. Panics where `vec![0; len]` would abort the process: when the allocator
+/// refuses, as it does for a size taken from a peer that is far too large.
+fn zeroed(len: usize) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    bytes
+        .try_reserve_exact(len)
+        .expect("Buffer capacity overflow");
+    bytes.resize(len, 0);
+    bytes
+}
+
 /// A growable byte buffer with a cheap prepend area; see the module docs.
 ///
 /// ```
@@ -89,13 +100,15 @@ impl Buffer {
     /// ```
     ///
     /// # Panics
-    /// When `initial` plus the cheap prepend area overflows `usize`.
+    /// When `initial` plus the cheap prepend area overflows `usize`, or is
+    /// more than the allocator can give (a panic, not the abort of a plain
+    /// `Vec`).
     pub fn with_capacity(initial: usize) -> Self {
         let len = initial
             .checked_add(Self::CHEAP_PREPEND)
             .expect("Buffer capacity overflow");
         Buffer {
-            buf: vec![0; len],
+            buf: zeroed(len),
             reader: Self::CHEAP_PREPEND,
             writer: Self::CHEAP_PREPEND,
         }
@@ -348,13 +361,15 @@ impl Buffer {
     /// ```
     ///
     /// # Panics
-    /// When the new size overflows `usize`, before anything changes.
+    /// When the new size overflows `usize` or is more than the allocator can
+    /// give (a panic, not the abort of a plain `Vec`), before anything
+    /// changes.
     pub fn shrink(&mut self, reserve: usize) {
         let readable = self.readable_bytes();
         let len = (Self::CHEAP_PREPEND + readable)
             .checked_add(reserve)
             .expect("Buffer capacity overflow");
-        let mut fresh = vec![0; len];
+        let mut fresh = zeroed(len);
         fresh[Self::CHEAP_PREPEND..Self::CHEAP_PREPEND + readable].copy_from_slice(self.peek());
         self.buf = fresh;
         self.reader = Self::CHEAP_PREPEND;

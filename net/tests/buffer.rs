@@ -94,25 +94,35 @@ fn grows_to_writer_plus_request_when_compaction_is_not_enough() {
     assert_sizes(&buf);
 }
 
+/// Sizes past `usize`, past `isize`, and past what any allocator gives (a petabyte).
+const TOO_LARGE: [usize; 3] = [usize::MAX - 8, usize::MAX / 2, 1 << 50];
+
+/// Runs `f`, which must panic with the buffer's capacity message (a panic, where a plain `Vec`
+/// would abort the process).
+fn assert_capacity_panic(n: usize, f: impl FnOnce()) {
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let message = caught.expect_err("no buffer holds that much");
+    let message = message
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| message.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or_default();
+    assert!(message.contains("capacity overflow"), "{n}: {message}");
+}
+
 #[test]
 fn a_request_too_large_to_hold_panics_and_keeps_the_content() {
-    // Past `usize`, past `isize`, and past what any allocator gives (a petabyte).
-    for n in [usize::MAX - 8, usize::MAX / 2, 1 << 50] {
+    for n in TOO_LARGE {
         let mut buf = Buffer::new();
         buf.append(b"0123456789ab");
         buf.retrieve(2);
-        let grown = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            buf.ensure_writable(n);
-        }));
-        let message = grown.expect_err("no buffer holds that much");
-        let message = message
-            .downcast_ref::<&str>()
-            .copied()
-            .or_else(|| message.downcast_ref::<String>().map(String::as_str))
-            .unwrap_or_default();
-        assert!(message.contains("capacity overflow"), "{n}: {message}");
+        assert_capacity_panic(n, || buf.ensure_writable(n));
         assert_eq!(buf.peek(), b"23456789ab");
         assert_sizes(&buf);
+        assert_capacity_panic(n, || buf.shrink(n));
+        assert_eq!(buf.peek(), b"23456789ab");
+        assert_sizes(&buf);
+        assert_capacity_panic(n, || drop(Buffer::with_capacity(n)));
     }
 }
 
