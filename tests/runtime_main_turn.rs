@@ -1,11 +1,12 @@
 //! `block_on`'s own future takes its turn among the tasks: woken on the loop's thread, it is polled
 //! after the entries queued before the wake and before those queued after it, as a task would be.
 
+mod util;
+
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
-use std::time::Duration;
 
 use mudu::task::yield_now;
 
@@ -119,27 +120,6 @@ fn the_main_future_yielding_lets_the_queued_tasks_run_first() {
 }
 
 #[test]
-fn advance_from_a_task_returns_after_the_main_future_it_woke_has_run() {
-    let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
-    rt.block_on(async {
-        let main_ran = Rc::new(Cell::new(false));
-        let advancer = mudu::spawn({
-            let main_ran = Rc::clone(&main_ran);
-            async move {
-                mudu::time::advance(Duration::from_millis(10)).await;
-                main_ran.get()
-            }
-        });
-        mudu::time::sleep(Duration::from_millis(10)).await;
-        main_ran.set(true);
-        assert!(
-            advancer.await.unwrap(),
-            "advance returned before the future its timer woke had run"
-        );
-    });
-}
-
-#[test]
 #[cfg_attr(miri, ignore = "sockets")]
 fn a_main_future_that_keeps_yielding_does_not_starve_tasks_or_io() {
     mudu::block_on(async {
@@ -171,4 +151,211 @@ fn a_main_future_woken_by_each_of_many_tasks_sees_every_wake() {
         }
     });
     assert_eq!(woken.get(), 1000);
+}
+
+/// The same with `yield_now`: called from block_on's future, it resumes only after the entries
+/// queued when it yielded.
+#[test]
+fn yield_now_in_main_after_a_self_wake_waits_for_the_entries_queued_when_it_yielded() {
+    util::finishes("yield in main", 30, || {
+        let rt = mudu::Runtime::new().unwrap();
+        rt.block_on(async {
+            let ran = Rc::new(Cell::new(false));
+            poll_fn(|cx| {
+                cx.waker().wake_by_ref();
+                Poll::Ready(())
+            })
+            .await;
+            let flag = Rc::clone(&ran);
+            drop(mudu::spawn(async move { flag.set(true) }));
+            yield_now().await;
+            assert!(
+                ran.get(),
+                "yield_now in block_on's future resumed before the entry queued when it yielded"
+            );
+        });
+    });
+}
+
+/// With a budget of one task per tick, a future woken from another thread every tick is polled first
+/// at each tick, and the tasks still get their turn: that poll does not spend the budget.
+#[test]
+fn event_interval_one_runs_tasks_while_main_is_woken_from_another_thread_each_tick() {
+    util::finishes("starvation", 60, || {
+        let rt = mudu::Runtime::builder().event_interval(1).build().unwrap();
+        rt.block_on(async {
+            let ran = Rc::new(Cell::new(false));
+            let flag = Rc::clone(&ran);
+            drop(mudu::spawn(async move { flag.set(true) }));
+            let mut polls = 0u32;
+            poll_fn(|cx| {
+                if ran.get() {
+                    return Poll::Ready(());
+                }
+                polls += 1;
+                assert!(
+                    polls < 1000,
+                    "the spawned task has not run in {polls} polls of block_on's future"
+                );
+                // Another thread wakes the future (a channel fed from elsewhere, say); joined, so
+                // the wake has happened when this poll returns.
+                let waker = cx.waker().clone();
+                std::thread::spawn(move || waker.wake()).join().unwrap();
+                Poll::Pending
+            })
+            .await;
+        });
+    });
+}
+
+/// The same with I/O: block_on's future waits for a socket that is readable again at every poll of
+/// the loop (the peer keeps sending; the future reads one byte per wake).
+#[test]
+#[cfg_attr(miri, ignore = "sockets")]
+fn event_interval_one_runs_tasks_while_main_is_woken_by_io_each_tick() {
+    use std::io::Write;
+    util::finishes("starvation by io", 60, || {
+        let rt = mudu::Runtime::builder().event_interval(1).build().unwrap();
+        rt.block_on(async {
+            let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut peer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            let ran = Rc::new(Cell::new(false));
+            let flag = Rc::clone(&ran);
+            drop(mudu::spawn(async move { flag.set(true) }));
+            let mut reads = 0u32;
+            let mut byte = [0u8; 1];
+            while !ran.get() {
+                reads += 1;
+                assert!(
+                    reads < 1000,
+                    "the spawned task has not run in {reads} wakes of block_on's future by I/O"
+                );
+                peer.write_all(b"x").unwrap();
+                // Wait for readiness (a wake from the loop's poll), then take the byte.
+                stream.readable().await.unwrap();
+                assert_eq!(stream.try_read(&mut byte).unwrap(), 1);
+            }
+        });
+    });
+}
+
+/// A waker of block_on's future kept past its block_on and woken (on the loop thread) during a later
+/// block_on of the same runtime: must not disturb the new future's scheduling.
+#[test]
+fn a_stale_main_waker_woken_in_a_later_block_on_is_harmless() {
+    util::finishes("stale waker", 30, || {
+        let rt = mudu::Runtime::new().unwrap();
+        let stale = rt.block_on(poll_fn(|cx| Poll::Ready(cx.waker().clone())));
+        let order = rt.block_on(async {
+            let log = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let l = Rc::clone(&log);
+            let t = mudu::spawn(async move {
+                stale.wake_by_ref();
+                l.borrow_mut().push("task");
+                yield_now().await;
+                stale.wake();
+                l.borrow_mut().push("task again");
+            });
+            yield_now().await;
+            log.borrow_mut().push("main");
+            t.await.unwrap();
+            let v = log.borrow().clone();
+            v
+        });
+        assert_eq!(order, ["task", "main", "task again"]);
+    });
+}
+
+/// `Handle::spawn` and `spawn_local` from the loop's own thread, while block_on's future waits on
+/// their join handles: no wake is lost.
+#[test]
+fn handle_spawns_on_the_loop_thread_wake_main() {
+    util::finishes("handle spawn on own thread", 30, || {
+        let rt = mudu::Runtime::builder().event_interval(1).build().unwrap();
+        let handle = rt.handle();
+        rt.block_on(async move {
+            for i in 0..200u32 {
+                let a = handle.spawn(async move { i });
+                let b = handle.spawn_local(move || async move { i + 1 });
+                let c = mudu::spawn(async move {
+                    yield_now().await;
+                    i + 2
+                });
+                assert_eq!(
+                    a.await.unwrap() + b.await.unwrap() + c.await.unwrap(),
+                    3 * i + 3
+                );
+            }
+        });
+    });
+}
+
+/// A task woken from another thread before block_on's future yields sits in the inject queue; it was
+/// queued before the yield, so it runs before `yield_now` returns.
+#[test]
+fn yield_now_in_main_waits_for_a_task_woken_from_another_thread_before() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    util::finishes("inject before yield", 30, || {
+        let rt = mudu::Runtime::new().unwrap();
+        rt.block_on(async {
+            let ran = Rc::new(Cell::new(false));
+            let go = Arc::new(AtomicBool::new(false));
+            let slot: Rc<std::cell::RefCell<Option<std::task::Waker>>> = Rc::default();
+            let task = mudu::spawn({
+                let (ran, go, slot) = (Rc::clone(&ran), Arc::clone(&go), Rc::clone(&slot));
+                async move {
+                    poll_fn(|cx| {
+                        if go.load(Ordering::SeqCst) {
+                            Poll::Ready(())
+                        } else {
+                            *slot.borrow_mut() = Some(cx.waker().clone());
+                            Poll::Pending
+                        }
+                    })
+                    .await;
+                    ran.set(true);
+                }
+            });
+            yield_now().await; // the task runs and waits
+            let waker = slot.borrow_mut().take().expect("the task waits");
+            let go2 = Arc::clone(&go);
+            // Another thread wakes the task (a reply arrives); joined, so its entry is queued now.
+            std::thread::spawn(move || {
+                go2.store(true, Ordering::SeqCst);
+                waker.wake();
+            })
+            .join()
+            .unwrap();
+            yield_now().await;
+            assert!(
+                ran.get(),
+                "yield_now in block_on's future returned before the task woken (and queued) before it ran"
+            );
+            task.await.unwrap();
+        });
+    });
+}
+
+/// A task spawned through a `Handle` before `block_on` (in the inject queue) runs before the future's
+/// one `yield_now` returns.
+#[test]
+fn a_task_spawned_through_the_handle_runs_before_a_yield_of_main_returns() {
+    util::finishes("handle-spawned task and one yield", 30, || {
+        let rt = mudu::Runtime::new().unwrap();
+        let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&ran);
+        let task = rt.handle().spawn(async move {
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        rt.block_on(async {
+            yield_now().await;
+        });
+        assert!(
+            ran.load(std::sync::atomic::Ordering::SeqCst),
+            "block_on(yield_now) returned and the task spawned before it, through the Handle, never ran"
+        );
+        drop(task);
+    });
 }

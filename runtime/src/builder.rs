@@ -36,9 +36,9 @@ impl Builder {
         }
     }
 
-    /// How many tasks (polls of `block_on`'s own future included) a loop runs per tick before it polls
-    /// I/O and fires timers (at least 1). Lower is fairer to I/O; higher amortises the poll over more
-    /// work.
+    /// How many tasks a loop runs per tick before it polls I/O and fires timers (at least 1); a poll of
+    /// `block_on`'s own future at its place among them counts as one. Lower is fairer to I/O; higher
+    /// amortises the poll over more work.
     pub fn event_interval(mut self, tasks: usize) -> Builder {
         self.config.event_interval = tasks.max(1);
         self

@@ -13,8 +13,8 @@
 //!   │   fire due timers (their tasks join the run queue)
 //!   │   paused clock and nothing runnable: jump to the next timer
 //!   └── (block_on polls its own future whenever it was woken: first in the tick after a wake by I/O,
-//!        a timer or another thread; after a wake by a task or itself, only once the entries queued
-//!        then have run, as a task would be)
+//!        a timer or another thread; after a wake by a task, or during its own poll, only once the
+//!        entries queued then (by the poll's end) have run, as a task would be)
 //! ```
 //!
 //! Everything here is touched only by the loop's thread; other threads reach the loop through
@@ -131,7 +131,7 @@ impl Core {
 
     /// Moves injected tasks to the run queue, adopting new ones.
     #[inline(always)]
-    fn drain_inject(&self) {
+    pub(crate) fn drain_inject(&self) {
         if !self.shared.inject.is_empty() {
             self.take_injected();
         }

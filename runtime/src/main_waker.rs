@@ -1,13 +1,17 @@
 //! The waker of `block_on`'s own future, and its place in the run queue.
 //!
 //! That future is not a task: it lives on `block_on`'s stack and is polled by the loop itself, never
-//! queued. To be fair with the tasks all the same, a wake from a task, or from the future's own poll,
-//! gives it the place a task would take: it notes how many entries the run queue held then; those run
-//! first, and the future is polled before any entry queued after the wake. So a task that wakes it and
-//! then yields (`yield_now`, `time::advance`) resumes only after the future has seen the wake. A wake
-//! from the loop's poll (an I/O event, a timer it fires) or from another thread has no such place:
-//! the future is polled first at the next tick, before the tasks that same poll woke, as tokio's
-//! `block_on` does.
+//! queued. To be fair with the tasks all the same, it takes the place a task would take:
+//! - Woken by a task (on the loop's thread), it notes how many entries the run queue held then; those
+//!   run first, and the future is polled before any entry queued after the wake. So a task that wakes
+//!   it and then yields (`yield_now`, `time::advance`) resumes only after the future has seen the wake.
+//!   Later wakes keep the first place.
+//! - Woken during its own poll (a `yield_now` of its own, an `advance` that fires timers), it is polled
+//!   again after every entry queued by the end of that poll, injected ones included.
+//! - Woken by the loop's poll (an I/O event, a timer fired there) or from another thread, it has no
+//!   place: it is polled first at the next tick, before the tasks that poll woke, as tokio's
+//!   `block_on` is. Only its polls at a place count against the tick's budget, so a wake from there
+//!   each tick cannot starve the tasks.
 
 use crate::context;
 use crate::shared::Shared;
@@ -68,6 +72,12 @@ impl MainWaker {
         }
     }
 
+    /// Loop thread, right after a poll of the future in which it was woken again: it goes behind every
+    /// entry queued by now (`queued`), whatever place a wake during the poll gave it.
+    pub(crate) fn place_behind(&self, queued: usize) {
+        self.ahead.store(queued, Relaxed);
+    }
+
     /// True when a wake has set the future's place in the queue since its last poll.
     pub(crate) fn has_place(&self) -> bool {
         self.ahead.load(Relaxed) != NO_PLACE
@@ -95,15 +105,17 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let queued = context::with_owner(Arc::as_ptr(&self.shared), |core| core.try_queued());
-        let Some(queued) = queued else {
-            self.woken.store(true, SeqCst);
-            self.shared.unpark();
-            return;
-        };
-        // The first wake since the poll sets the place; later ones would only push it back.
-        if !self.woken.swap(true, SeqCst) {
-            // Unknown (the queue is being changed): no place, so the next tick polls the future.
-            self.ahead.store(queued.unwrap_or(NO_PLACE), Relaxed);
+        self.woken.store(true, SeqCst);
+        match queued {
+            None => self.shared.unpark(),
+            // The first place stands: a later one would only push the future back. One woken from
+            // another thread before has none yet, and takes this one, so the wake is seen no later
+            // than here. (An unknown length, while the queue is being changed, gives no place: the
+            // next tick polls the future.)
+            Some(Some(queued)) if self.ahead.load(Relaxed) == NO_PLACE => {
+                self.ahead.store(queued, Relaxed);
+            }
+            Some(_) => {}
         }
     }
 }

@@ -81,10 +81,11 @@ impl Runtime {
     /// Runs the loop until `future` completes, and returns its output. Spawned tasks run meanwhile; those
     /// still pending when it returns stay on the loop for the next `block_on`.
     ///
-    /// `future` is not a task, but it is scheduled like one. Woken by a task or by itself, it is polled
-    /// after the tasks queued before the wake and before those queued after it; woken by the loop's poll
-    /// (an I/O event, a timer) or from another thread, it is polled first at the next tick, before the
-    /// tasks that poll woke. Its polls count against the tick's budget of tasks.
+    /// `future` is not a task, but it is scheduled like one. Woken by a task, it is polled after the tasks
+    /// queued before the wake and before those queued after it; woken during its own poll (a `yield_now`),
+    /// after every task queued by the end of that poll, those handed over from other threads included;
+    /// woken by the loop's poll (an I/O event, a timer) or from another thread, first at the next tick,
+    /// before the tasks that poll woke.
     ///
     /// # Panics
     /// When called inside a runtime (from a task or another `block_on` on this thread): a loop thread must
@@ -101,16 +102,24 @@ impl Runtime {
         let mut cx = Context::from_waker(&waker);
         let mut future = pin!(future);
         loop {
-            // One tick: the future and the tasks share the tick's budget, so a future that keeps waking
-            // itself cannot keep the loop from polling I/O either.
+            // One tick: the future's polls at a place in the queue and the tasks share the tick's budget,
+            // so a future that keeps waking itself cannot keep the loop from polling I/O either.
             let mut budget = self.core.tick_budget();
+            let mut at_start = true;
             let more = loop {
                 if main.take_turn(self.core.queued()) {
-                    budget = budget.saturating_sub(1);
+                    if !at_start {
+                        budget = budget.saturating_sub(1);
+                    }
                     if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
                         return output;
                     }
+                    if main.is_woken() {
+                        self.core.drain_inject();
+                        main.place_behind(self.core.queued());
+                    }
                 }
+                at_start = false;
                 match self.core.run_tasks(&main, &mut budget) {
                     Stop::MainTurn if budget > 0 => continue,
                     Stop::Empty => break false,
