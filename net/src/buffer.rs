@@ -46,15 +46,21 @@ thread_local! {
     static EXTRA: RefCell<Box<[u8]>> = RefCell::new(vec![0; EXTRA_READ].into_boxed_slice());
 }
 
-/// `len` zero bytes. Panics where `vec![0; len]` would abort the process: when the allocator
-/// refuses, as it does for a size taken from a peer that is far too large.
+/// Sizes from which [`zeroed`] asks the allocator whether it can give them before it allocates.
+const PROBED: usize = 1 << 20;
+
+/// `len` zero bytes. Panics where `vec![0; len]` would abort the process: when the allocator refuses a
+/// size, as it does one taken from a peer that is far too large. Large sizes are probed with a
+/// fallible reservation first (mapped, never touched), then allocated zeroed, which leaves the pages
+/// untouched until they are written; writing the zeros ourselves would make them all resident at
+/// once. Below [`PROBED`] a refusal means the process is out of memory, where Rust aborts anyway.
 fn zeroed(len: usize) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    bytes
-        .try_reserve_exact(len)
-        .expect("Buffer capacity overflow");
-    bytes.resize(len, 0);
-    bytes
+    if len >= PROBED {
+        Vec::<u8>::new()
+            .try_reserve_exact(len)
+            .expect("Buffer capacity overflow");
+    }
+    vec![0; len]
 }
 
 /// A growable byte buffer with a cheap prepend area; see the module docs.

@@ -13,7 +13,9 @@
 //!   measured from the latest start.
 //! - Attempts run concurrently inside the one future [`race`] returns, on the loop that polls it; they
 //!   need not be `Send`. Nothing is spawned, so dropping the race drops every attempt.
-//! - When an attempt completes in the same poll as the deadline, the attempt's result counts.
+//! - In the poll where the deadline passes, the running attempts are polled first: a success wins,
+//!   and when every address has been tried and failed the last failure is the answer. A failure
+//!   while addresses remain untried gives way to the deadline's error.
 //! - The per-address attempt is a closure, so the race is tested on the virtual clock with fake attempts
 //!   and used by connect with real ones.
 //!

@@ -452,3 +452,28 @@ fn model_against_vecdeque() {
         }
     }
 }
+
+/// Resident memory of this process, in KiB.
+fn resident_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_large_buffer_is_not_made_resident_before_it_is_written() {
+    // Zeroed memory from the allocator is fresh pages the kernel maps only when they are touched, as
+    // with `vec![0; n]`; writing the zeros ourselves would make all of it resident at once.
+    const LARGE: usize = 512 << 20;
+    let before = resident_kib();
+    let mut buf = Buffer::with_capacity(LARGE);
+    buf.append(b"abc");
+    buf.shrink(LARGE);
+    let grown = resident_kib().saturating_sub(before);
+    assert!(
+        grown < 64 << 10,
+        "{grown} KiB resident for two 512 MiB buffers"
+    );
+    assert_eq!(buf.peek(), b"abc");
+    assert_eq!(buf.writable_bytes(), LARGE);
+}
