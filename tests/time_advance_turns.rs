@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::Poll;
+use std::task::{Poll, Waker};
 use std::time::Duration;
 
 use mudu::task::yield_now;
@@ -22,27 +22,6 @@ fn sleeper(ms: u64) -> Rc<Cell<bool>> {
         flag.set(true);
     }));
     fired
-}
-
-#[test]
-fn advance_from_a_task_returns_after_the_main_future_it_woke_has_run() {
-    let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
-    rt.block_on(async {
-        let main_ran = Rc::new(Cell::new(false));
-        let advancer = mudu::spawn({
-            let main_ran = Rc::clone(&main_ran);
-            async move {
-                mudu::time::advance(Duration::from_millis(10)).await;
-                main_ran.get()
-            }
-        });
-        mudu::time::sleep(Duration::from_millis(10)).await;
-        main_ran.set(true);
-        assert!(
-            advancer.await.unwrap(),
-            "advance returned before the future its timer woke had run"
-        );
-    });
 }
 
 /// On a paused clock, in block_on's future: a task sleeps 10 ms, `earlier_wake` gives the future a
@@ -79,7 +58,7 @@ fn advance_in_main_with_an_earlier_timer_of_its_own_waits_for_the_woken_task() {
             Poll::Ready(())
         })
         .await;
-        own
+        [own] // kept, not awaited
     });
 }
 
@@ -93,23 +72,18 @@ fn advance_in_main_after_a_self_wake_waits_for_the_woken_task() {
     }));
 }
 
-/// An `advance` awaited in a task returns only once block_on's future has seen the timer it woke,
-/// also when another thread had woken the future just before (a wake with no place in the queue).
-#[test]
-fn advance_in_a_task_waits_for_main_to_see_its_timer_after_a_remote_wake_too() {
+/// On a paused clock: block_on's future sleeps 10 ms while a task runs `before` (given the future's
+/// waker) and then `advance(10 ms)`, which must return only once the future has seen its timer.
+fn advance_in_a_task_waits_for_main(before: impl FnOnce(Waker) + Send + 'static) {
     util::finishes("advance in a task", 30, || {
         let rt = mudu::Runtime::builder().start_paused(true).build().unwrap();
         rt.block_on(async {
             let main_ran = Rc::new(Cell::new(false));
-            // The future's waker, as a channel fed by another thread would hold it.
             let main_waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
             let advancer = mudu::spawn({
                 let main_ran = Rc::clone(&main_ran);
                 async move {
-                    // The other thread wakes the future just before the task advances.
-                    std::thread::spawn(move || main_waker.wake())
-                        .join()
-                        .unwrap();
+                    before(main_waker);
                     mudu::time::advance(Duration::from_millis(10)).await;
                     main_ran.get()
                 }
@@ -121,5 +95,21 @@ fn advance_in_a_task_waits_for_main_to_see_its_timer_after_a_remote_wake_too() {
                 "advance returned in the task before block_on's future had seen the timer it woke"
             );
         });
+    });
+}
+
+#[test]
+fn advance_from_a_task_returns_after_the_main_future_it_woke_has_run() {
+    advance_in_a_task_waits_for_main(drop);
+}
+
+/// The same when another thread had woken the future just before (a wake with no place in the
+/// queue).
+#[test]
+fn advance_in_a_task_waits_for_main_to_see_its_timer_after_a_remote_wake_too() {
+    advance_in_a_task_waits_for_main(|main_waker| {
+        std::thread::spawn(move || main_waker.wake())
+            .join()
+            .unwrap();
     });
 }
