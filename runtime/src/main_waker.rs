@@ -50,11 +50,12 @@ impl MainWaker {
     }
 
     /// Loop thread, before it polls the future: true when the future was woken and its turn has
-    /// come (no entry left ahead of it, or an empty queue: `queued`). Clears the wake then.
-    pub(crate) fn take_turn(&self, queued: usize) -> bool {
+    /// come (no entry left ahead of it, or an empty queue: `queued` gives the run queue's length,
+    /// asked for only when the future has a place). Clears the wake then.
+    pub(crate) fn take_turn(&self, queued: impl FnOnce() -> usize) -> bool {
         let ahead = self.ahead.load(Relaxed);
         if ahead != NO_PLACE {
-            if ahead != 0 && queued != 0 {
+            if ahead != 0 && queued() != 0 {
                 return false;
             }
             self.ahead.store(NO_PLACE, Relaxed);

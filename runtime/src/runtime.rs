@@ -107,7 +107,7 @@ impl Runtime {
             let mut budget = self.core.tick_budget();
             let mut at_start = true;
             let more = loop {
-                if main.take_turn(self.core.queued()) {
+                if main.take_turn(|| self.core.queued()) {
                     if !at_start {
                         budget = budget.saturating_sub(1);
                     }
