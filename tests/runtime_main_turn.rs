@@ -122,17 +122,26 @@ fn the_main_future_yielding_lets_the_queued_tasks_run_first() {
 #[test]
 #[cfg_attr(miri, ignore = "sockets")]
 fn a_main_future_that_keeps_yielding_does_not_starve_tasks_or_io() {
-    mudu::block_on(async {
-        let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let accepted = mudu::spawn(async move { listener.accept().await.map(|_| ()) });
-        let _client = std::net::TcpStream::connect(addr).unwrap();
-        // Only the loop's polls of I/O can finish the accept; the main future never waits for anything.
-        while !accepted.is_finished() {
-            yield_now().await;
-        }
-        accepted.await.unwrap().unwrap();
-    });
+    // The default budget, and one with no end: either way the loop polls I/O between its polls.
+    for budget in [64, usize::MAX] {
+        util::finishes("a main future that keeps yielding", 30, move || {
+            let rt = mudu::Runtime::builder()
+                .event_interval(budget)
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let listener = mudu::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let addr = listener.local_addr().unwrap();
+                let accepted = mudu::spawn(async move { listener.accept().await.map(|_| ()) });
+                let _client = std::net::TcpStream::connect(addr).unwrap();
+                // Only the loop's polls of I/O can finish the accept; the main future waits for nothing.
+                while !accepted.is_finished() {
+                    yield_now().await;
+                }
+                accepted.await.unwrap().unwrap();
+            });
+        });
+    }
 }
 
 #[test]

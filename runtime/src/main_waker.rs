@@ -5,13 +5,14 @@
 //! - Woken by a task (on the loop's thread), it notes how many entries the run queue held then; those
 //!   run first, and the future is polled before any entry queued after the wake. So a task that wakes
 //!   it and then yields (`yield_now`, `time::advance`) resumes only after the future has seen the wake.
-//!   Later wakes keep the first place.
+//!   Later wakes by tasks keep the first place.
 //! - Woken during its own poll (a `yield_now` of its own, an `advance` that fires timers), it is polled
-//!   again after every entry queued by the end of that poll, injected ones included.
-//! - Woken by the loop's poll (an I/O event, a timer fired there) or from another thread, it has no
-//!   place: it is polled first at the next tick, before the tasks that poll woke, as tokio's
-//!   `block_on` is. Only its polls at a place count against the tick's budget, so a wake from there
-//!   each tick cannot starve the tasks.
+//!   again after every entry queued by the end of that poll, injected ones included. Such a poll at a
+//!   place ends the tick, so a future that keeps waking itself lets the loop poll I/O in between.
+//! - Woken by the loop's poll (an I/O event, a timer fired there) or from another thread, it is polled
+//!   first at the next tick, before the tasks that poll woke, as tokio's `block_on` is, or at its place
+//!   if a task gave it an earlier one. Only its polls at a place count against the tick's budget, so a
+//!   wake from there each tick cannot starve the tasks.
 
 use crate::context;
 use crate::shared::Shared;
@@ -22,15 +23,23 @@ use std::task::Wake;
 /// `ahead` when no wake on the loop's thread has set a place since the last poll.
 const NO_PLACE: usize = usize::MAX;
 
-/// A flag, the number of queued entries still ahead of the future, and a wake-up of the poll when
-/// set from another thread. Lives as long as one `block_on`; a stale one, kept by a task after its
-/// `block_on` returned, only writes to itself.
+/// A flag, the future's place among the queued entries, and a wake-up of the poll when set from
+/// another thread. Lives as long as one `block_on`; a stale one, kept by a task after its `block_on`
+/// returned, only writes to itself.
+///
+/// Rules: `ahead` and `in_tick` are set on the loop's thread only; a place or `first` is set only
+/// together with `woken`, and all three are cleared when the future is polled.
 pub(crate) struct MainWaker {
     woken: AtomicBool,
     /// Entries to run before the future's next poll, counted down by the loop as it takes them off
-    /// the queue ([`NO_PLACE`]: none set). Written only on the loop's thread; atomic because a waker
-    /// must be `Sync`, relaxed because no other thread reads it.
+    /// the queue ([`NO_PLACE`]: none set). Atomic because a waker must be `Sync`, relaxed because no
+    /// other thread reads it.
     ahead: AtomicUsize,
+    /// Polled first at the next tick, whatever its place: woken from another thread, or by the loop's
+    /// poll.
+    first: AtomicBool,
+    /// Woken on the loop's thread since [`Self::watch_park`]: during the poll of I/O and timers.
+    in_park: AtomicBool,
     shared: Arc<Shared>,
 }
 
@@ -40,6 +49,8 @@ impl MainWaker {
         MainWaker {
             woken: AtomicBool::new(true),
             ahead: AtomicUsize::new(NO_PLACE),
+            first: AtomicBool::new(false),
+            in_park: AtomicBool::new(false),
             shared,
         }
     }
@@ -49,28 +60,23 @@ impl MainWaker {
         self.woken.load(SeqCst)
     }
 
-    /// Loop thread, before it polls the future: true when the future was woken and its turn has
-    /// come (no entry left ahead of it, or an empty queue: `queued` gives the run queue's length,
-    /// asked for only when the future has a place). Clears the wake then.
-    pub(crate) fn take_turn(&self, queued: impl FnOnce() -> usize) -> bool {
-        let ahead = self.ahead.load(Relaxed);
-        if ahead != NO_PLACE {
-            if ahead != 0 && queued() != 0 {
-                return false;
-            }
-            self.ahead.store(NO_PLACE, Relaxed);
-        }
+    /// Loop thread, before it polls the future: true when the future was woken and its turn has come.
+    /// At the start of a tick (`at_start`) that is any wake but a task's, whose place has not come
+    /// yet; elsewhere, a place that has come (no entry left ahead, or an empty queue: `queued` gives
+    /// the run queue's length, asked for only then). Clears the wake when it is the future's turn.
+    pub(crate) fn take_turn(&self, at_start: bool, queued: impl FnOnce() -> usize) -> bool {
         // A plain load first: most ticks find no wake, and the swap is a locked instruction.
-        self.woken.load(SeqCst) && self.woken.swap(false, SeqCst)
-    }
-
-    /// Loop thread, around its poll of I/O and timers: a wake from there gives no place (the future goes
-    /// first at the next tick). `had_place`: [`has_place`](Self::has_place) before that poll; a place
-    /// set earlier stands.
-    pub(crate) fn forget_place_unless(&self, had_place: bool) {
-        if !had_place {
-            self.ahead.store(NO_PLACE, Relaxed);
+        if !self.woken.load(SeqCst) {
+            return false;
         }
+        let ahead = self.ahead.load(Relaxed);
+        let first = at_start && self.first.load(Relaxed);
+        if !first && ahead != NO_PLACE && ahead != 0 && queued() != 0 {
+            return false;
+        }
+        self.ahead.store(NO_PLACE, Relaxed);
+        self.first.store(false, Relaxed);
+        self.woken.swap(false, SeqCst)
     }
 
     /// Loop thread, right after a poll of the future in which it was woken again: it goes behind every
@@ -79,9 +85,17 @@ impl MainWaker {
         self.ahead.store(queued, Relaxed);
     }
 
-    /// True when a wake has set the future's place in the queue since its last poll.
-    pub(crate) fn has_place(&self) -> bool {
-        self.ahead.load(Relaxed) != NO_PLACE
+    /// Loop thread, before its poll of I/O and timers.
+    pub(crate) fn watch_park(&self) {
+        self.in_park.store(false, Relaxed);
+    }
+
+    /// Loop thread, after its poll of I/O and timers: a wake from there puts the future first at the
+    /// next tick.
+    pub(crate) fn end_park(&self) {
+        if self.in_park.load(Relaxed) {
+            self.first.store(true, Relaxed);
+        }
     }
 
     /// Loop thread, before it takes an entry off the run queue: false when the future's turn comes
@@ -106,17 +120,21 @@ impl Wake for MainWaker {
 
     fn wake_by_ref(self: &Arc<Self>) {
         let queued = context::with_owner(Arc::as_ptr(&self.shared), |core| core.try_queued());
-        self.woken.store(true, SeqCst);
-        match queued {
-            None => self.shared.unpark(),
-            // The first place stands: a later one would only push the future back. One woken from
-            // another thread before has none yet, and takes this one, so the wake is seen no later
-            // than here. (An unknown length, while the queue is being changed, gives no place: the
-            // next tick polls the future.)
-            Some(Some(queued)) if self.ahead.load(Relaxed) == NO_PLACE => {
+        let Some(queued) = queued else {
+            // Another thread: first at the next tick. `first` before `woken`, which publishes it.
+            self.first.store(true, SeqCst);
+            self.woken.store(true, SeqCst);
+            self.shared.unpark();
+            return;
+        };
+        self.in_park.store(true, Relaxed);
+        // The first place stands: a later one would only push the future back. (An unknown length,
+        // while the queue is being changed, gives no place: the next look polls the future.)
+        if let Some(queued) = queued {
+            if self.ahead.load(Relaxed) == NO_PLACE {
                 self.ahead.store(queued, Relaxed);
             }
-            Some(_) => {}
         }
+        self.woken.store(true, SeqCst);
     }
 }

@@ -85,7 +85,8 @@ impl Runtime {
     /// queued before the wake and before those queued after it; woken during its own poll (a `yield_now`),
     /// after every task queued by the end of that poll, those handed over from other threads included;
     /// woken by the loop's poll (an I/O event, a timer) or from another thread, first at the next tick,
-    /// before the tasks that poll woke.
+    /// before the tasks that poll woke (or at an earlier place a task gave it). A future that keeps
+    /// waking itself lets the loop poll I/O between two of its polls.
     ///
     /// # Panics
     /// When called inside a runtime (from a task or another `block_on` on this thread): a loop thread must
@@ -107,7 +108,7 @@ impl Runtime {
             let mut budget = self.core.tick_budget();
             let mut at_start = true;
             let more = loop {
-                if main.take_turn(|| self.core.queued()) {
+                if main.take_turn(at_start, || self.core.queued()) {
                     if !at_start {
                         budget = budget.saturating_sub(1);
                     }
@@ -117,6 +118,10 @@ impl Runtime {
                     if main.is_woken() {
                         self.core.drain_inject();
                         main.place_behind(self.core.queued());
+                        if !at_start {
+                            // It keeps waking itself: I/O and timers get their turn before its next poll.
+                            break true;
+                        }
                     }
                 }
                 at_start = false;
@@ -127,11 +132,11 @@ impl Runtime {
                 }
             };
             let busy = more || main.is_woken();
-            let had_place = main.has_place();
+            main.watch_park();
             if let Err(e) = self.core.park(busy, &|| main.is_woken()) {
                 panic!("the mudu loop's poll failed: {e}");
             }
-            main.forget_place_unless(had_place);
+            main.end_park();
         }
     }
 }
