@@ -130,7 +130,12 @@ pub fn finishes<T: Send + 'static>(
     });
     match rx.recv_timeout(std::time::Duration::from_secs(secs)) {
         Ok(result) => result,
-        Err(_) => panic!("{what}: not finished after {secs} s (the loop is stuck)"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            panic!("{what}: panicked (its message is above)")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: not finished after {secs} s (the loop is stuck)")
+        }
     }
 }
 
