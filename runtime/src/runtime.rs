@@ -84,7 +84,8 @@ impl Runtime {
     /// `future` is not a task, but it is scheduled like one. Woken by a task, it is polled after the tasks
     /// queued before the wake and before those queued after it; woken during its own poll (a `yield_now`),
     /// after every task queued by the end of that poll, those handed over from other threads included,
-    /// whatever wakes come meanwhile; woken by the loop's poll (an I/O event, a timer) or from another
+    /// whatever wakes come meanwhile (a wake from another thread that lands during the poll counts as
+    /// one of these); woken by the loop's poll (an I/O event, a timer) or from another
     /// thread, first at the next tick, before the tasks that poll woke (or at an earlier place a task
     /// gave it). A future that keeps waking itself lets the loop poll I/O between two of its polls.
     ///
