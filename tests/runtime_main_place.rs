@@ -9,6 +9,7 @@ use std::rc::Rc;
 use std::task::{Poll, Waker};
 
 use mudu::task::yield_now;
+use util::wake_from_another_thread;
 
 const SPAWNED: usize = 100;
 const INTERVAL: usize = 4;
@@ -56,11 +57,6 @@ fn entries_before_main(wakes: impl FnOnce(Waker, &dyn Fn()) + Send + 'static) ->
             seen
         })
     })
-}
-
-fn wake_from_another_thread(waker: &Waker) {
-    let waker = waker.clone();
-    std::thread::spawn(move || waker.wake()).join().unwrap();
 }
 
 /// Woken from another thread first, then by a task: still first at the next tick, not behind the

@@ -8,16 +8,11 @@ use std::cell::Cell;
 use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::Poll;
 use std::time::Duration;
 
 use mudu::task::yield_now;
-
-/// A wake from another thread, joined, so it has happened when this returns.
-fn wake_from_another_thread(waker: &Waker) {
-    let waker = waker.clone();
-    std::thread::spawn(move || waker.wake()).join().unwrap();
-}
+use util::wake_from_another_thread;
 
 /// A task that sets the returned flag when it runs.
 fn flag_task() -> Rc<Cell<bool>> {

@@ -206,10 +206,8 @@ fn event_interval_one_runs_tasks_while_main_is_woken_from_another_thread_each_ti
                     polls < 1000,
                     "the spawned task has not run in {polls} polls of block_on's future"
                 );
-                // Another thread wakes the future (a channel fed from elsewhere, say); joined, so
-                // the wake has happened when this poll returns.
-                let waker = cx.waker().clone();
-                std::thread::spawn(move || waker.wake()).join().unwrap();
+                // Another thread wakes the future (a channel fed from elsewhere, say).
+                util::wake_from_another_thread(cx.waker());
                 Poll::Pending
             })
             .await;

@@ -108,8 +108,6 @@ fn advance_from_a_task_returns_after_the_main_future_it_woke_has_run() {
 #[test]
 fn advance_in_a_task_waits_for_main_to_see_its_timer_after_a_remote_wake_too() {
     advance_in_a_task_waits_for_main(|main_waker| {
-        std::thread::spawn(move || main_waker.wake())
-            .join()
-            .unwrap();
+        util::wake_from_another_thread(&main_waker);
     });
 }

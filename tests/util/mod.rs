@@ -149,3 +149,9 @@ pub async fn tcp_pair() -> (mudu::net::TcpStream, mudu::net::TcpStream) {
     assert_eq!(peer, client.local_addr().unwrap());
     (client, server)
 }
+
+/// Wakes `waker` from a thread of its own, joined, so the wake has happened when this returns.
+pub fn wake_from_another_thread(waker: &std::task::Waker) {
+    let waker = waker.clone();
+    std::thread::spawn(move || waker.wake()).join().unwrap();
+}
